@@ -1,0 +1,127 @@
+/**
+ * Semantic checks on peer messages. The codec has already checked their shape;
+ * these reject what no correct peer sends (Raft assumes non-Byzantine peers, but
+ * a replica must never crash or corrupt its log on input).
+ *
+ * @module
+ */
+
+import {
+  type AppendEntries,
+  type AppendEntriesReply,
+  BROADCAST,
+  type Entry,
+  type Id,
+  type PeerMessage,
+  type VoteReply,
+  type VoteRequest,
+} from "./messages.ts";
+
+/** Most entries accepted in one AppendEntries (a datagram holds far fewer). */
+const MAX_ENTRIES_PER_MESSAGE = 10_000;
+
+function isIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isOptionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
+function voteRequestProblem(message: VoteRequest): string | undefined {
+  if (message.term < 1) return "term is 0";
+  if (!isIndex(message.lastLogIndex) || !isIndex(message.lastLogTerm)) {
+    return "lastLogIndex or lastLogTerm is not a non-negative integer";
+  }
+  if (message.lastLogTerm >= message.term) return "lastLogTerm is not below term";
+  if ((message.lastLogIndex === 0) !== (message.lastLogTerm === 0)) {
+    return "lastLogIndex and lastLogTerm disagree about an empty log";
+  }
+  return undefined;
+}
+
+function voteReplyProblem(message: VoteReply): string | undefined {
+  if (typeof message.granted !== "boolean") return "granted is not a boolean";
+  if (!isIndex(message.commitIndex)) return "commitIndex is not a non-negative integer";
+  return undefined;
+}
+
+function entryProblem(entry: Entry, minTerm: number, maxTerm: number): string | undefined {
+  if (typeof entry !== "object" || entry === null) return "an entry is not an object";
+  if (!isIndex(entry.term) || entry.term < Math.max(minTerm, 1) || entry.term > maxTerm) {
+    return `an entry has term ${entry.term} outside [${minTerm}, ${maxTerm}]`;
+  }
+  const fields = [entry.key, entry.value, entry.client, entry.MID];
+  if (!fields.every(isOptionalString)) return "an entry field is not a string";
+  return undefined;
+}
+
+function appendEntriesProblem(message: AppendEntries): string | undefined {
+  if (message.term < 1) return "term is 0";
+  if (![message.prevLogIndex, message.prevLogTerm, message.leaderCommit].every(isIndex)) {
+    return "prevLogIndex, prevLogTerm or leaderCommit is not a non-negative integer";
+  }
+  if (message.prevLogTerm > message.term) return "prevLogTerm is above term";
+  if ((message.prevLogIndex === 0) !== (message.prevLogTerm === 0)) {
+    return "prevLogIndex and prevLogTerm disagree about an empty prefix";
+  }
+  if (!isTime(message.sentAt)) return "sentAt is not a finite number";
+  if (!Array.isArray(message.entries) || message.entries.length > MAX_ENTRIES_PER_MESSAGE) {
+    return "entries is not a list of acceptable length";
+  }
+  let minTerm = message.prevLogTerm;
+  for (const entry of message.entries) {
+    const problem = entryProblem(entry, minTerm, message.term);
+    if (problem !== undefined) return problem;
+    minTerm = entry.term;
+  }
+  if (!Number.isSafeInteger(message.prevLogIndex + message.entries.length)) {
+    return "the last entry's index is too large";
+  }
+  return undefined;
+}
+
+function appendEntriesReplyProblem(message: AppendEntriesReply): string | undefined {
+  if (typeof message.success !== "boolean") return "success is not a boolean";
+  if (![message.matchIndex, message.conflictIndex, message.conflictTerm].every(isIndex)) {
+    return "matchIndex, conflictIndex or conflictTerm is not a non-negative integer";
+  }
+  if (!isTime(message.sentAt)) return "sentAt is not a finite number";
+  return undefined;
+}
+
+/**
+ * Why a peer message must be dropped, if it must.
+ *
+ * @param message A message that has the shape of a peer message.
+ * @param self This replica's id.
+ * @param peers The other replicas' ids.
+ * @returns A reason for a debug log line, or `undefined` when the message is acceptable.
+ */
+export function peerMessageProblem(
+  message: PeerMessage,
+  self: Id,
+  peers: ReadonlySet<Id>,
+): string | undefined {
+  if (!peers.has(message.src)) return `sender ${message.src} is not a peer`;
+  if (message.dst !== self && message.dst !== BROADCAST) return `dst ${message.dst} is not us`;
+  if (!isIndex(message.term)) return "term is not a non-negative integer";
+  switch (message.type) {
+    case "request_vote":
+    case "pre_vote":
+      return voteRequestProblem(message);
+    case "request_vote_reply":
+    case "pre_vote_reply":
+      return voteReplyProblem(message);
+    case "append_entries":
+      return appendEntriesProblem(message);
+    case "append_entries_reply":
+      return appendEntriesReplyProblem(message);
+    default:
+      return `unknown type ${(message as { type: unknown }).type}`;
+  }
+}

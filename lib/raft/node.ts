@@ -1,0 +1,942 @@
+/**
+ * The Raft core: a pure state machine fed with messages and timer ticks that
+ * queues the messages to send (after etcd-io/raft's `raft` struct and `RawNode`).
+ *
+ * @module
+ */
+
+import { KvStore } from "../kv/store.ts";
+import { peerMessageProblem } from "./_validate.ts";
+import { RaftLog } from "./log.ts";
+import {
+  type AppendEntries,
+  type AppendEntriesReply,
+  BROADCAST,
+  type ClientRequest,
+  type Entry,
+  type GetRequest,
+  type Id,
+  type InboundMessage,
+  type OutboundMessage,
+  type PeerMessage,
+  type PutRequest,
+  type VoteReply,
+  type VoteRequest,
+} from "./messages.ts";
+import type { RaftLogger, RaftOptions, Ready } from "./options.ts";
+import { type Progress, ProgressTracker } from "./progress.ts";
+import { majority } from "./quorum.ts";
+import { leaseHolds, ReadOnly } from "./read_only.ts";
+import { type HeldRequest, HeldRequests } from "./requests.ts";
+
+/** A replica's role; `pre_candidate` is the pre-vote phase (thesis §9.6). */
+export type Role = "follower" | "pre_candidate" | "candidate" | "leader";
+
+/** Most JSON characters of entries in one AppendEntries, far below a 64 KiB datagram. */
+const MAX_APPEND_BYTES = 16_000;
+
+function isVoteRequest(message: PeerMessage): message is VoteRequest {
+  return message.type === "request_vote" || message.type === "pre_vote";
+}
+
+/**
+ * One Raft replica with its key-value state machine. It never does I/O, never
+ * reads a clock and draws randomness only from `options.random`: the caller feeds
+ * it client requests and peer messages with {@linkcode RaftNode.step}, calls
+ * {@linkcode RaftNode.tick} once the deadline passes, and sends what
+ * {@linkcode RaftNode.ready} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RaftNode } from "./node.ts";
+ * const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
+ * node.tick(node.ready().deadline);
+ * assert.ok(node.role === "leader");
+ * node.step({ src: "0010", dst: "0000", leader: "FFFF", type: "put", MID: "m1", key: "k", value: "v" }, 1000);
+ * assert.ok(node.read("k") === "v");
+ * ```
+ */
+export class RaftNode {
+  /** This replica's id. */
+  readonly id: Id;
+  /** The other replicas' ids. */
+  readonly peers: readonly Id[];
+
+  readonly #peerSet: ReadonlySet<Id>;
+  readonly #random: () => number;
+  readonly #electionTimeoutMinMs: number;
+  readonly #electionTimeoutMaxMs: number;
+  readonly #heartbeatIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #retransmitMs: number;
+  readonly #holdRequestMs: number;
+  readonly #maxEntriesPerAppend: number;
+  readonly #logger: RaftLogger | undefined;
+
+  #role: Role = "follower";
+  #currentTerm = 0;
+  #votedFor: Id | undefined = undefined;
+  #leaderId: Id | undefined = undefined;
+  readonly #log = new RaftLog();
+  readonly #store = new KvStore();
+  #outbox: OutboundMessage[] = [];
+  #now: number;
+  #stepRole: (message: PeerMessage, now: number) => void = this.#stepFollower;
+  #tickRole: (now: number) => void = this.#tickElection;
+
+  // Followers and candidates.
+  #electionDeadline = 0;
+  #lastLeaderContactAt = -Infinity;
+  /** A request was redirected to the leader since it was last heard from. */
+  #redirectedSinceContact = false;
+  /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
+  #votes = new Map<Id, number>();
+  /** Peers that answered this campaign, granting or not. */
+  #voteAnswered = new Set<Id>();
+  /** When a campaign asks the peers that have not answered again. */
+  #voteRetransmitAt = Infinity;
+  /** How many times this campaign asked again: each wait doubles. */
+  #voteRetransmits = 0;
+  readonly #held = new HeldRequests();
+
+  // Leader.
+  #progress = new ProgressTracker([], 1, 0);
+  /** Index of the no-op this leader appended: committed means the term's entry is committed. */
+  #termStartIndex = 0;
+  /** Puts at or below this index were already acknowledged by an earlier leader. */
+  #answeredThrough = 0;
+  readonly #reads = new ReadOnly();
+  /** Puts received while out of contact with a majority: in no log yet. */
+  #heldPuts: HeldRequest[] = [];
+  /** The term's first commit happened in this step: followers must hear of it. */
+  #commitNoticePending = false;
+
+  /**
+   * @param options Identity, clock, randomness and timing settings.
+   * @throws {RangeError} When the timing settings contradict each other.
+   */
+  constructor(options: RaftOptions) {
+    const {
+      id,
+      peers,
+      now,
+      random,
+      electionTimeoutMinMs = 600,
+      electionTimeoutMaxMs = 1200,
+      heartbeatIntervalMs = 200,
+      leaseMs = 480,
+      retransmitMs = 100,
+      holdRequestMs = 1500,
+      maxEntriesPerAppend = 64,
+      logger,
+    } = options;
+    if (peers.includes(id)) {
+      throw new RangeError(`Cannot create a Raft node as peers includes its own id ${id}`);
+    }
+    if (!(electionTimeoutMaxMs > electionTimeoutMinMs && electionTimeoutMinMs > 0)) {
+      throw new RangeError(
+        `Cannot create a Raft node as electionTimeoutMaxMs is ${electionTimeoutMaxMs}: it must be above electionTimeoutMinMs (${electionTimeoutMinMs}), itself above 0`,
+      );
+    }
+    if (!(leaseMs >= 0 && leaseMs < electionTimeoutMinMs)) {
+      throw new RangeError(
+        `Cannot create a Raft node as leaseMs is ${leaseMs}: it must be below electionTimeoutMinMs (${electionTimeoutMinMs})`,
+      );
+    }
+    if (!(heartbeatIntervalMs > 0 && retransmitMs > 0 && holdRequestMs >= 0)) {
+      throw new RangeError(
+        "Cannot create a Raft node as heartbeatIntervalMs, retransmitMs or holdRequestMs is not positive",
+      );
+    }
+    if (!(Number.isInteger(maxEntriesPerAppend) && maxEntriesPerAppend >= 1)) {
+      throw new RangeError(
+        `Cannot create a Raft node as maxEntriesPerAppend is ${maxEntriesPerAppend}: it must be an integer of at least 1`,
+      );
+    }
+    this.id = id;
+    this.peers = [...peers];
+    this.#peerSet = new Set(peers);
+    this.#random = random;
+    this.#electionTimeoutMinMs = electionTimeoutMinMs;
+    this.#electionTimeoutMaxMs = electionTimeoutMaxMs;
+    this.#heartbeatIntervalMs = heartbeatIntervalMs;
+    this.#leaseMs = leaseMs;
+    this.#retransmitMs = retransmitMs;
+    this.#holdRequestMs = holdRequestMs;
+    this.#maxEntriesPerAppend = maxEntriesPerAppend;
+    this.#logger = logger;
+    this.#now = now;
+    this.#resetElectionTimer(now);
+  }
+
+  /** The current role. */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** Latest term this replica has seen (§5.1). */
+  get currentTerm(): number {
+    return this.#currentTerm;
+  }
+
+  /** The candidate voted for in the current term, if any (§5.2). */
+  get votedFor(): Id | undefined {
+    return this.#votedFor;
+  }
+
+  /** The leader this replica believes in for the current term, if any. */
+  get leaderId(): Id | undefined {
+    return this.#leaderId;
+  }
+
+  /** Highest log index known to be committed (§5.3). */
+  get commitIndex(): number {
+    return this.#log.commitIndex;
+  }
+
+  /** Highest log index applied to the key-value store. */
+  get lastApplied(): number {
+    return this.#log.lastApplied;
+  }
+
+  /** Index of the last log entry, 0 when the log is empty. */
+  get lastIndex(): number {
+    return this.#log.lastIndex;
+  }
+
+  /**
+   * A log entry.
+   *
+   * @param index A 1-based log index.
+   * @returns The entry, or `undefined` when there is none at `index`.
+   */
+  entryAt(index: number): Entry | undefined {
+    return this.#log.entryAt(index);
+  }
+
+  /**
+   * Reads the applied state directly, for tests and invariants (clients go
+   * through {@linkcode RaftNode.step}).
+   *
+   * @param key A key.
+   * @returns Its applied value, `""` when never put.
+   */
+  read(key: string): string {
+    return this.#store.get(key);
+  }
+
+  /**
+   * Feeds one inbound message: a client request or a peer message. Messages that
+   * make no sense (unknown sender, absurd indexes, ...) are dropped with a debug
+   * log line; this never throws on input.
+   *
+   * @param message A message whose shape the codec has validated.
+   * @param now The caller's clock.
+   */
+  step(message: InboundMessage, now: number): void {
+    this.#now = now;
+    if (message.type === "get" || message.type === "put") {
+      this.#stepClient(message, now);
+      this.#flushCommitNotice(now);
+      return;
+    }
+    const problem = peerMessageProblem(message, this.id, this.#peerSet);
+    if (problem !== undefined) {
+      this.#debug(`dropped ${message.type} from ${message.src}: ${problem}`);
+      return;
+    }
+    if (isVoteRequest(message)) {
+      this.#handleVoteRequest(message, now);
+    } else if (this.#stepTerm(message, now)) {
+      this.#stepRole(message, now);
+    }
+    this.#flushCommitNotice(now);
+  }
+
+  /**
+   * Runs the timers due at `now`: elections, heartbeats, retransmissions,
+   * check-quorum and held-request expiry. Harmless when nothing is due.
+   *
+   * @param now The caller's clock.
+   */
+  tick(now: number): void {
+    this.#now = now;
+    this.#tickRole(now);
+    this.#flushCommitNotice(now);
+  }
+
+  /**
+   * Takes the queued outbound messages and the time of the next timer.
+   *
+   * @returns The messages, in order, and the deadline for the next {@linkcode RaftNode.tick}.
+   */
+  ready(): Ready {
+    const messages = this.#outbox;
+    this.#outbox = [];
+    return { messages, deadline: this.#deadline() };
+  }
+
+  // ---- Terms and role changes (§5.1, §5.2) ----
+
+  /**
+   * Compares a non-vote message's term with ours once, for every role
+   * (etcd's `Step`): a higher term makes us a follower in it, a lower one is
+   * answered only when the sender must learn it is stale.
+   *
+   * @returns Whether the role handler must see the message.
+   */
+  #stepTerm(
+    message: VoteReply | AppendEntries | AppendEntriesReply,
+    now: number,
+  ): boolean {
+    if (message.type === "pre_vote_reply") {
+      // A granted pre-vote carries the term asked about, which is not a real
+      // term; a refusal carries the voter's term, which we adopt when higher.
+      if (!message.granted && message.term > this.#currentTerm) {
+        this.#becomeFollower(message.term, now);
+        return false;
+      }
+      return true;
+    }
+    if (message.term > this.#currentTerm) {
+      this.#becomeFollower(message.term, now);
+    } else if (message.term < this.#currentTerm) {
+      if (message.type === "append_entries") this.#sendAppendReply(message, false, 0, 0, 0);
+      return false;
+    }
+    return true;
+  }
+
+  #becomeFollower(term: number, now: number): void {
+    const wasLeader = this.#role === "leader";
+    if (term > this.#currentTerm) {
+      this.#currentTerm = term;
+      this.#votedFor = undefined;
+    }
+    this.#role = "follower";
+    this.#leaderId = undefined;
+    this.#stepRole = this.#stepFollower;
+    this.#tickRole = this.#tickElection;
+    if (wasLeader) this.#releaseLeaderRequests();
+    this.#resetElectionTimer(now);
+    this.#info(`became follower at term ${this.#currentTerm}`);
+  }
+
+  /** Pre-vote (thesis §9.6): ask whether we could win before disturbing anyone's term. */
+  #becomePreCandidate(now: number): void {
+    // The leader is only suspected: pre-voting changes no term, so the replica
+    // keeps naming it (etcd clears it; we keep it so the `leader` field the
+    // simulator reads does not flicker to FFFF whenever one heartbeat is lost).
+    this.#role = "pre_candidate";
+    this.#stepRole = this.#stepPreCandidate;
+    this.#tickRole = this.#tickElection;
+    this.#votes = new Map([[this.id, this.#log.commitIndex]]);
+    this.#resetElectionTimer(now);
+    this.#info(`became pre_candidate at term ${this.#currentTerm}`);
+    this.#broadcastVoteRequest("pre_vote", this.#currentTerm + 1, now);
+    if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
+  }
+
+  #becomeCandidate(now: number): void {
+    this.#role = "candidate";
+    this.#currentTerm++;
+    this.#votedFor = this.id;
+    this.#leaderId = undefined;
+    this.#stepRole = this.#stepCandidate;
+    this.#tickRole = this.#tickElection;
+    this.#votes = new Map([[this.id, this.#log.commitIndex]]);
+    this.#resetElectionTimer(now);
+    this.#info(`became candidate at term ${this.#currentTerm}`);
+    this.#broadcastVoteRequest("request_vote", this.#currentTerm, now);
+    if (this.#hasVoteQuorum()) this.#becomeLeader(now);
+  }
+
+  #becomeLeader(now: number): void {
+    this.#role = "leader";
+    this.#leaderId = this.id;
+    this.#stepRole = this.#stepLeader;
+    this.#tickRole = this.#tickLeader;
+    this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
+    // Everything at or below a commit index some voter knows was acknowledged by
+    // the leader that committed it, which answers before spreading the commit.
+    this.#answeredThrough = Math.max(this.#log.commitIndex, ...this.#votes.values());
+    // §8: a no-op entry of the new term lets the leader commit, and so learn, the
+    // entries of earlier terms, and is the "entry of its term" reads wait for.
+    this.#termStartIndex = this.#log.append({ term: this.#currentTerm });
+    this.#info(`became leader at term ${this.#currentTerm}`);
+    const held = this.#held.takeAll();
+    this.#appendPuts(held.filter((h) => h.request.type === "put"));
+    this.#broadcastAppend(now);
+    for (const { request } of held) {
+      if (request.type === "get") this.#leaderGet(request, now);
+    }
+    this.#maybeCommit(now);
+  }
+
+  #resetElectionTimer(now: number): void {
+    const spreadMs = this.#electionTimeoutMaxMs - this.#electionTimeoutMinMs;
+    this.#electionDeadline = now + this.#electionTimeoutMinMs +
+      Math.floor(this.#random() * spreadMs);
+  }
+
+  /**
+   * Learns who leads this term from its AppendEntries; requests held while no
+   * live leader was known go to it.
+   */
+  #setLeader(leaderId: Id): void {
+    if (this.#leaderId !== leaderId) {
+      this.#leaderId = leaderId;
+      this.#debug(`following leader ${leaderId}`);
+    }
+    for (const { request } of this.#held.takeAll()) this.#reply(request, "redirect");
+  }
+
+  /**
+   * Whether a request may be redirected to the known leader right away: it was
+   * heard from within two heartbeat intervals, and not already named in a
+   * redirect since. Otherwise the request waits for the leader's next message.
+   * After a leader dies, clients sent to it come back to a random replica at
+   * once; without this rule they would bounce between followers until the next
+   * election, each redirect naming the dead leader again.
+   */
+  #mayRedirectNow(now: number): boolean {
+    return this.#leaderId !== undefined && !this.#redirectedSinceContact &&
+      now - this.#lastLeaderContactAt < 2 * this.#heartbeatIntervalMs;
+  }
+
+  // ---- Elections (§5.2, thesis §9.6 pre-vote, §6.2 check-quorum) ----
+
+  /**
+   * Whether vote requests are ignored: a leader holds its leadership, and a
+   * replica that heard from a live leader within the minimum election timeout
+   * neither bumps its term nor grants (thesis §6.2), which also makes leases safe.
+   */
+  #ignoresVotes(now: number): boolean {
+    return this.#role === "leader" ||
+      (this.#leaderId !== undefined &&
+        now - this.#lastLeaderContactAt < this.#electionTimeoutMinMs);
+  }
+
+  #handleVoteRequest(message: VoteRequest, now: number): void {
+    if (this.#ignoresVotes(now)) {
+      this.#debug(`ignored ${message.type} from ${message.src}: a leader is live`);
+      return;
+    }
+    const upToDate = this.#log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    if (message.type === "pre_vote") {
+      // Granting changes nothing here; a refusal carries our term so a replica
+      // that fell behind catches up.
+      const granted = message.term > this.#currentTerm && upToDate;
+      this.#sendVoteReply(message, granted ? message.term : this.#currentTerm, granted);
+      return;
+    }
+    if (message.term < this.#currentTerm) return;
+    if (message.term > this.#currentTerm) this.#becomeFollower(message.term, now);
+    const canVote = this.#votedFor === undefined || this.#votedFor === message.src;
+    const granted = canVote && upToDate;
+    if (granted) {
+      this.#votedFor = message.src;
+      this.#resetElectionTimer(now);
+    }
+    this.#sendVoteReply(message, this.#currentTerm, granted);
+  }
+
+  #hasVoteQuorum(): boolean {
+    return this.#votes.size >= majority(this.peers.length + 1);
+  }
+
+  #tickElection(now: number): void {
+    for (const { request } of this.#held.takeExpired(now, this.#holdRequestMs)) {
+      this.#reply(request, "fail");
+    }
+    if (now >= this.#electionDeadline) {
+      this.#becomePreCandidate(now);
+    } else if (this.#role !== "follower" && now >= this.#voteRetransmitAt) {
+      // Lost requests or replies would otherwise wait a whole election timeout.
+      this.#resendVoteRequest(now);
+    }
+  }
+
+  // ---- Role handlers (etcd's stepFollower / stepCandidate / stepLeader) ----
+
+  #stepFollower(message: PeerMessage, now: number): void {
+    if (message.type === "append_entries") this.#handleAppendEntries(message, now);
+  }
+
+  #stepPreCandidate(message: PeerMessage, now: number): void {
+    if (message.type === "append_entries") {
+      this.#becomeFollower(this.#currentTerm, now);
+      this.#handleAppendEntries(message, now);
+    } else if (message.type === "pre_vote_reply") {
+      // A refusal carries the voter's own term, a grant the term asked about.
+      this.#voteAnswered.add(message.src);
+      if (!message.granted || message.term !== this.#currentTerm + 1) return;
+      this.#votes.set(message.src, message.commitIndex);
+      if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
+    }
+  }
+
+  #stepCandidate(message: PeerMessage, now: number): void {
+    if (message.type === "append_entries") {
+      this.#becomeFollower(this.#currentTerm, now);
+      this.#handleAppendEntries(message, now);
+    } else if (message.type === "request_vote_reply") {
+      this.#voteAnswered.add(message.src);
+      if (!message.granted) return;
+      this.#votes.set(message.src, message.commitIndex);
+      if (this.#hasVoteQuorum()) this.#becomeLeader(now);
+    }
+  }
+
+  #stepLeader(message: PeerMessage, now: number): void {
+    if (message.type === "append_entries_reply") {
+      this.#handleAppendReply(message, now);
+    } else if (message.type === "append_entries") {
+      this.#debug(`dropped append_entries from ${message.src}: two leaders in one term`);
+    }
+  }
+
+  // ---- Log replication, follower side (§5.3) ----
+
+  #handleAppendEntries(message: AppendEntries, now: number): void {
+    this.#lastLeaderContactAt = now;
+    this.#redirectedSinceContact = false;
+    this.#setLeader(message.src);
+    this.#resetElectionTimer(now);
+    const { prevLogIndex, prevLogTerm, entries } = message;
+    if (!this.#log.matchTerm(prevLogIndex, prevLogTerm)) {
+      this.#rejectAppend(message);
+      return;
+    }
+    const conflict = this.#log.findConflict(prevLogIndex, entries);
+    if (conflict !== 0 && conflict <= this.#log.commitIndex) {
+      this.#debug(`dropped append_entries from ${message.src}: it conflicts at ${conflict}`);
+      return;
+    }
+    const lastNewIndex = this.#log.appendAfter(prevLogIndex, entries);
+    // §5.3: commitIndex = min(leaderCommit, index of last new entry).
+    if (this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex))) {
+      this.#applyCommitted(now);
+    }
+    this.#sendAppendReply(message, true, lastNewIndex, 0, 0);
+  }
+
+  /**
+   * Fails the consistency check with the fast-backtracking hint (§5.3 end): the
+   * term of our conflicting entry and the first index we store for it, or our
+   * last index + 1 when the log is too short.
+   */
+  #rejectAppend(message: AppendEntries): void {
+    if (message.prevLogIndex > this.#log.lastIndex) {
+      this.#sendAppendReply(message, false, 0, this.#log.lastIndex + 1, 0);
+      return;
+    }
+    const conflictTerm = this.#log.term(message.prevLogIndex) ?? 0;
+    const conflictIndex = this.#log.firstIndexOfTerm(message.prevLogIndex);
+    this.#sendAppendReply(message, false, 0, conflictIndex, conflictTerm);
+  }
+
+  // ---- Log replication, leader side (§5.3, §5.4) ----
+
+  #handleAppendReply(message: AppendEntriesReply, now: number): void {
+    const progress = this.#progress.followers.get(message.src) as Progress;
+    if (message.sentAt > now || (message.success && message.matchIndex > this.#log.lastIndex)) {
+      this.#debug(`dropped append_entries_reply from ${message.src}: it acknowledges the future`);
+      return;
+    }
+    progress.lastAckAt = now;
+    progress.ackedSentAt = Math.max(progress.ackedSentAt, message.sentAt);
+    if (message.success) {
+      if (progress.maybeUpdate(message.matchIndex)) {
+        progress.retransmitAt = undefined;
+        this.#maybeCommit(now);
+      }
+      this.#scheduleRetransmit(progress, now);
+      this.#maybeSendAppend(message.src, progress, now);
+    } else {
+      this.#backtrack(message, progress, now);
+    }
+    this.#maybeFlushHeldPuts(now);
+    this.#serveReadyReads(now);
+  }
+
+  /**
+   * Moves `nextIndex` back past the follower's whole conflicting term in one
+   * round trip (§5.3 end), then probes from there.
+   */
+  #backtrack(message: AppendEntriesReply, progress: Progress, now: number): void {
+    if (progress.state === "probe" && message.sentAt < progress.probeSentAt) return;
+    const lastOfTerm = message.conflictTerm > 0
+      ? this.#log.lastIndexOfTerm(message.conflictTerm)
+      : 0;
+    const nextIndex = lastOfTerm > 0 ? lastOfTerm + 1 : message.conflictIndex;
+    progress.becomeProbe(Math.min(nextIndex, this.#log.lastIndex + 1));
+    this.#sendAppend(message.src, progress, now);
+  }
+
+  /**
+   * §5.4.2: commit the highest index stored on a majority, but only when its
+   * entry is of the current term (older entries commit with it, Figure 8).
+   */
+  #maybeCommit(now: number): void {
+    const index = this.#progress.quorumMatchIndex(this.#log.lastIndex);
+    if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
+    // The first commit of a term may acknowledge a backlog of puts from earlier
+    // terms at once: followers are told at the end of this step, so a successor
+    // elected soon after does not acknowledge them again (once per term; later
+    // commits travel with the next AppendEntries, see #flushCommitNotice).
+    this.#commitNoticePending ||= this.#log.commitIndex < this.#termStartIndex;
+    this.#log.commitTo(index);
+    this.#applyCommitted(now);
+  }
+
+  /**
+   * Sends a pending commit notice to the followers that got no AppendEntries in
+   * this step (those that did learned the commit from it).
+   */
+  #flushCommitNotice(now: number): void {
+    if (!this.#commitNoticePending) return;
+    this.#commitNoticePending = false;
+    if (this.#role === "leader") this.#sendHeartbeats(this.#followersNotSentAt(now), now);
+  }
+
+  #followersNotSentAt(now: number): [Id, Progress][] {
+    return [...this.#progress.followers].filter(([, progress]) => progress.lastSentAt < now);
+  }
+
+  /**
+   * Applies committed entries in order. The leader acknowledges each put it
+   * commits above `answeredThrough`, whichever leader received it (PROTOCOL.md
+   * section 6); followers never answer.
+   */
+  #applyCommitted(now: number): void {
+    for (const [index, entry] of this.#log.takeEntriesToApply()) {
+      this.#store.apply(entry);
+      if (
+        this.#role === "leader" && index > this.#answeredThrough &&
+        entry.client !== undefined && entry.MID !== undefined
+      ) {
+        this.#send({
+          src: this.id,
+          dst: entry.client,
+          leader: this.id,
+          type: "ok",
+          MID: entry.MID,
+        });
+      }
+    }
+    if (this.#role === "leader") this.#serveReadyReads(now);
+  }
+
+  #appendPuts(puts: readonly HeldRequest[]): void {
+    for (const { request } of puts) {
+      if (request.type !== "put") continue;
+      this.#log.append({
+        term: this.#currentTerm,
+        key: request.key,
+        value: request.value,
+        client: request.src,
+        MID: request.MID,
+      });
+    }
+  }
+
+  /** Sends new entries at once to every follower that may take them (pipelining). */
+  #broadcastAppend(now: number): void {
+    for (const [peer, progress] of this.#progress.followers) {
+      this.#maybeSendAppend(peer, progress, now);
+      this.#scheduleRetransmit(progress, now);
+    }
+  }
+
+  #maybeSendAppend(peer: Id, progress: Progress, now: number): void {
+    if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
+      this.#sendAppend(peer, progress, now);
+    }
+  }
+
+  #sendAppend(peer: Id, progress: Progress, now: number): void {
+    const prevLogIndex = progress.nextIndex - 1;
+    const entries = this.#log.slice(
+      progress.nextIndex,
+      this.#maxEntriesPerAppend,
+      MAX_APPEND_BYTES,
+    );
+    this.#send(this.#appendEntries(peer, prevLogIndex, entries, now));
+    progress.lastSentAt = now;
+    if (progress.state === "replicate") {
+      progress.nextIndex = prevLogIndex + entries.length + 1;
+    } else {
+      progress.paused = true;
+      progress.probeSentAt = now;
+    }
+    this.#scheduleRetransmit(progress, now);
+  }
+
+  #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
+    return {
+      src: this.id,
+      dst,
+      leader: this.id,
+      type: "append_entries",
+      term: this.#currentTerm,
+      prevLogIndex,
+      prevLogTerm: this.#log.term(prevLogIndex) ?? 0,
+      entries,
+      leaderCommit: this.#log.commitIndex,
+      sentAt: now,
+    };
+  }
+
+  /** Arms the retransmit timer while the follower lacks entries; disarms it otherwise. */
+  #scheduleRetransmit(progress: Progress, now: number): void {
+    if (progress.matchIndex >= this.#log.lastIndex) {
+      progress.retransmitAt = undefined;
+      return;
+    }
+    // Back off towards the heartbeat interval for a follower that does not answer
+    // (dead or cut off), so it costs no more than heartbeats would.
+    const backoffMs = Math.min(
+      this.#retransmitMs * 2 ** progress.retransmits,
+      Math.max(this.#retransmitMs, this.#heartbeatIntervalMs),
+    );
+    progress.retransmitAt ??= now + backoffMs;
+  }
+
+  #tickLeader(now: number): void {
+    if (this.#progress.quorumContactAt(now) + this.#electionTimeoutMaxMs <= now) {
+      // Check-quorum (thesis §6.2): a leader cut off from a majority steps down.
+      // The full election timeout, not its minimum: under heavy loss a healthy
+      // leader can miss a majority's replies for a few heartbeats.
+      this.#info(`stepped down at term ${this.#currentTerm}: no majority heard from`);
+      this.#becomeFollower(this.#currentTerm, now);
+      return;
+    }
+    for (const [peer, progress] of this.#progress.followers) {
+      if (progress.retransmitAt !== undefined && progress.retransmitAt <= now) {
+        // A follower that acknowledged entries resumes after its match index; an
+        // unanswered probe is repeated as it was.
+        const from = progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex;
+        progress.retransmits++;
+        progress.retransmitAt = undefined;
+        progress.becomeProbe(from);
+        this.#sendAppend(peer, progress, now);
+      }
+    }
+    const due = [...this.#progress.followers].filter(([, progress]) =>
+      progress.lastSentAt + this.#heartbeatIntervalMs <= now
+    );
+    this.#sendHeartbeats(due, now);
+  }
+
+  /**
+   * Sends each follower an AppendEntries: its missing entries when it may take
+   * them, else an empty one anchored at its match index (which it always
+   * accepts). One broadcast replaces identical heartbeats to every peer.
+   */
+  #sendHeartbeats(targets: readonly [Id, Progress][], now: number): void {
+    const heartbeats: [Id, Progress][] = [];
+    for (const [peer, progress] of targets) {
+      if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
+        this.#sendAppend(peer, progress, now);
+      } else {
+        heartbeats.push([peer, progress]);
+      }
+    }
+    const anchors = new Set(heartbeats.map(([, progress]) => progress.matchIndex));
+    const [first] = heartbeats;
+    if (first !== undefined && heartbeats.length === this.peers.length && anchors.size === 1) {
+      this.#send(this.#appendEntries(BROADCAST, first[1].matchIndex, [], now));
+    } else {
+      for (const [peer, progress] of heartbeats) {
+        this.#send(this.#appendEntries(peer, progress.matchIndex, [], now));
+      }
+    }
+    for (const [, progress] of heartbeats) progress.lastSentAt = now;
+  }
+
+  // ---- Client requests ----
+
+  #stepClient(request: ClientRequest, now: number): void {
+    if (this.#role === "leader") {
+      if (request.type === "put") this.#leaderPut(request, now);
+      else this.#leaderGet(request, now);
+    } else if (this.#mayRedirectNow(now)) {
+      this.#redirectedSinceContact = true;
+      this.#reply(request, "redirect");
+    } else {
+      this.#held.add({ request, receivedAt: now });
+    }
+  }
+
+  /**
+   * Appends and sends a put at once, unless the leader has lost touch with a
+   * majority: then the put waits outside the log, so it can still be redirected
+   * if leadership is lost, instead of becoming a put that may never be answered.
+   */
+  #leaderPut(request: PutRequest, now: number): void {
+    if (!this.#hasRecentContact(now)) {
+      this.#heldPuts.push({ request, receivedAt: now });
+      return;
+    }
+    this.#appendPuts([{ request, receivedAt: now }]);
+    this.#broadcastAppend(now);
+    this.#maybeCommit(now);
+  }
+
+  #hasRecentContact(now: number): boolean {
+    return this.#progress.quorumContactAt(now) > now - this.#leaseMs;
+  }
+
+  #maybeFlushHeldPuts(now: number): void {
+    if (this.#heldPuts.length === 0 || !this.#hasRecentContact(now)) return;
+    this.#appendPuts(this.#heldPuts);
+    this.#heldPuts = [];
+    this.#broadcastAppend(now);
+  }
+
+  /**
+   * Linearizable get (§8, thesis §6.4): from local state at once under a lease,
+   * otherwise after a ReadIndex round confirms leadership.
+   */
+  #leaderGet(request: GetRequest, now: number): void {
+    const termCommitted = this.#log.commitIndex >= this.#termStartIndex;
+    const leaseStart = this.#progress.quorumAckedSentAt(now);
+    if (termCommitted && leaseHolds(now, leaseStart, this.#leaseMs)) {
+      this.#reply(request, "ok", this.#store.get(request.key));
+      return;
+    }
+    const readIndex = Math.max(this.#log.commitIndex, this.#termStartIndex);
+    this.#reads.add({ request, readIndex, requestedAt: now });
+    this.#sendHeartbeats(this.#followersNotSentAt(now), now);
+    this.#serveReadyReads(now);
+  }
+
+  #serveReadyReads(now: number): void {
+    if (this.#reads.size === 0) return;
+    const confirmedSince = this.#progress.quorumAckedSentAt(now);
+    for (const { request } of this.#reads.takeReady(confirmedSince, this.#log.lastApplied)) {
+      this.#reply(request, "ok", this.#store.get(request.key));
+    }
+  }
+
+  /**
+   * On losing leadership: held puts are in no log and waiting gets changed
+   * nothing, so both are held like any request at a replica without a leader.
+   */
+  #releaseLeaderRequests(): void {
+    for (const { request, requestedAt } of this.#reads.takeAll()) {
+      this.#held.add({ request, receivedAt: requestedAt });
+    }
+    for (const held of this.#heldPuts) this.#held.add(held);
+    this.#heldPuts = [];
+  }
+
+  // ---- Output ----
+
+  #deadline(): number {
+    if (this.#role !== "leader") {
+      const voteRetransmitAt = this.#role === "follower" ? Infinity : this.#voteRetransmitAt;
+      return Math.min(
+        this.#electionDeadline,
+        voteRetransmitAt,
+        this.#held.nextExpiry(this.#holdRequestMs),
+      );
+    }
+    let deadline = this.#progress.quorumContactAt(this.#now) + this.#electionTimeoutMaxMs;
+    for (const progress of this.#progress.followers.values()) {
+      deadline = Math.min(
+        deadline,
+        progress.lastSentAt + this.#heartbeatIntervalMs,
+        progress.retransmitAt ?? Infinity,
+      );
+    }
+    return deadline;
+  }
+
+  #send(message: OutboundMessage): void {
+    this.#outbox.push(message);
+  }
+
+  #reply(request: ClientRequest, type: "ok" | "redirect" | "fail", value?: string): void {
+    const leader = this.#leaderId ?? BROADCAST;
+    const base = { src: this.id, dst: request.src, leader, MID: request.MID };
+    this.#send(value === undefined ? { ...base, type } : { ...base, type: "ok", value });
+  }
+
+  #broadcastVoteRequest(type: VoteRequest["type"], term: number, now: number): void {
+    if (this.peers.length === 0) return;
+    this.#send(this.#voteRequest(BROADCAST, type, term));
+    this.#voteAnswered = new Set();
+    this.#voteRetransmits = 0;
+    this.#voteRetransmitAt = now + this.#retransmitMs;
+  }
+
+  /**
+   * Asks again each peer that has not answered this campaign, waiting twice as
+   * long each time so a cut-off replica does not flood the network.
+   */
+  #resendVoteRequest(now: number): void {
+    const type = this.#role === "pre_candidate" ? "pre_vote" : "request_vote";
+    const term = this.#role === "pre_candidate" ? this.#currentTerm + 1 : this.#currentTerm;
+    for (const peer of this.peers) {
+      if (!this.#voteAnswered.has(peer)) this.#send(this.#voteRequest(peer, type, term));
+    }
+    this.#voteRetransmits++;
+    this.#voteRetransmitAt = now + this.#retransmitMs * 2 ** this.#voteRetransmits;
+  }
+
+  #voteRequest(dst: Id, type: VoteRequest["type"], term: number): VoteRequest {
+    return {
+      src: this.id,
+      dst,
+      leader: this.#leaderId ?? BROADCAST,
+      type,
+      term,
+      lastLogIndex: this.#log.lastIndex,
+      lastLogTerm: this.#log.lastTerm,
+    };
+  }
+
+  #sendVoteReply(request: VoteRequest, term: number, granted: boolean): void {
+    this.#send({
+      src: this.id,
+      dst: request.src,
+      leader: this.#leaderId ?? BROADCAST,
+      type: request.type === "pre_vote" ? "pre_vote_reply" : "request_vote_reply",
+      term,
+      granted,
+      commitIndex: this.#log.commitIndex,
+    });
+  }
+
+  #sendAppendReply(
+    request: AppendEntries,
+    success: boolean,
+    matchIndex: number,
+    conflictIndex: number,
+    conflictTerm: number,
+  ): void {
+    this.#send({
+      src: this.id,
+      dst: request.src,
+      leader: this.#leaderId ?? BROADCAST,
+      type: "append_entries_reply",
+      term: this.#currentTerm,
+      success,
+      matchIndex,
+      conflictIndex,
+      conflictTerm,
+      sentAt: request.sentAt,
+    });
+  }
+
+  #info(line: string): void {
+    this.#logger?.("info", line);
+  }
+
+  #debug(line: string): void {
+    this.#logger?.("debug", line);
+  }
+}

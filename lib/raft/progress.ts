@@ -1,0 +1,139 @@
+/**
+ * What a leader knows about each follower (Raft §5.3 `nextIndex`/`matchIndex`),
+ * plus the timing a leader needs for heartbeats, retransmission, check-quorum and
+ * leases.
+ *
+ * @module
+ */
+
+import type { Id } from "./messages.ts";
+import { quorumValue } from "./quorum.ts";
+
+/**
+ * One follower's replication state, after etcd's `tracker.Progress`.
+ *
+ * In `probe` the leader does not know where the follower's log ends: it sends one
+ * AppendEntries and waits for the reply (`paused`). In `replicate` the follower
+ * is known to match up to `matchIndex`, so new entries are sent the moment they
+ * are appended and `nextIndex` advances optimistically (pipelining).
+ */
+export class Progress {
+  /** Index of the next entry to send (§5.3). */
+  nextIndex: number;
+  /** Highest index known to be replicated on the follower (§5.3). */
+  matchIndex = 0;
+  /** `probe` or `replicate`, see the class comment. */
+  state: "probe" | "replicate" = "probe";
+  /** In `probe`: an AppendEntries is out and no reply came back yet. */
+  paused = false;
+  /** In `probe`: when the last probe went out; older rejections are stale. */
+  probeSentAt = -Infinity;
+  /** When the leader last sent this follower an AppendEntries. */
+  lastSentAt = -Infinity;
+  /** When the leader last heard any reply from it in this term (check-quorum). */
+  lastAckAt: number;
+  /** The latest `sentAt` it echoed in this term (lease and ReadIndex, thesis §6.4). */
+  ackedSentAt = -Infinity;
+  /** When unacknowledged entries are sent again; `undefined` when none are missing. */
+  retransmitAt: number | undefined = undefined;
+  /** Retransmissions since the follower last made progress (for backoff). */
+  retransmits = 0;
+
+  /**
+   * @param nextIndex The leader's last index + 1 (§5.3: "initialized to leader last log index + 1").
+   * @param now The time leadership began, which counts as contact.
+   */
+  constructor(nextIndex: number, now: number) {
+    this.nextIndex = nextIndex;
+    this.lastAckAt = now;
+  }
+
+  /** Whether an AppendEntries carrying entries may go out now. */
+  get canSend(): boolean {
+    return this.state === "replicate" || !this.paused;
+  }
+
+  /**
+   * Records a successful reply. A reply reaching the probed index confirms where
+   * the follower's log matches, so replication switches to `replicate`.
+   *
+   * @param matchIndex The follower's last index matching the leader's log.
+   * @returns `true` when the follower made progress.
+   */
+  maybeUpdate(matchIndex: number): boolean {
+    if (matchIndex >= this.nextIndex - 1) {
+      this.state = "replicate";
+      this.paused = false;
+    }
+    if (matchIndex <= this.matchIndex) return false;
+    this.matchIndex = matchIndex;
+    this.nextIndex = Math.max(this.nextIndex, matchIndex + 1);
+    this.retransmits = 0;
+    return true;
+  }
+
+  /**
+   * Falls back to probing from `nextIndex` (after a rejection or a lost message).
+   *
+   * @param nextIndex Where to probe; kept above `matchIndex`.
+   */
+  becomeProbe(nextIndex: number): void {
+    this.state = "probe";
+    this.paused = false;
+    this.nextIndex = Math.max(nextIndex, this.matchIndex + 1);
+  }
+}
+
+/**
+ * The leader's view of all followers, with the majority questions asked of it.
+ */
+export class ProgressTracker {
+  /** Progress per follower id. */
+  readonly followers: Map<Id, Progress>;
+
+  /**
+   * @param peers The followers.
+   * @param nextIndex Initial `nextIndex` for each.
+   * @param now When leadership began.
+   */
+  constructor(peers: readonly Id[], nextIndex: number, now: number) {
+    this.followers = new Map(peers.map((peer) => [peer, new Progress(nextIndex, now)]));
+  }
+
+  /**
+   * The highest index stored on a majority (§5.4.2 counts the leader's own log).
+   *
+   * @param leaderLastIndex The leader's last index.
+   * @returns That index.
+   */
+  quorumMatchIndex(leaderLastIndex: number): number {
+    return quorumValue([leaderLastIndex, ...this.#values((p) => p.matchIndex)]);
+  }
+
+  /**
+   * The latest time since which a majority (the leader counting as `now`) has
+   * replied to anything (check-quorum, thesis §6.2).
+   *
+   * @param now The current time.
+   * @returns That time.
+   */
+  quorumContactAt(now: number): number {
+    return quorumValue([now, ...this.#values((p) => p.lastAckAt)]);
+  }
+
+  /**
+   * The latest `sentAt` such that a majority (the leader counting as `now`)
+   * acknowledged an AppendEntries sent at or after it: the start of the lease
+   * (thesis §6.4).
+   *
+   * @param now The current time.
+   * @returns That time, `-Infinity` when no majority acknowledged anything yet.
+   */
+  quorumAckedSentAt(now: number): number {
+    return quorumValue([now, ...this.#values((p) => p.ackedSentAt)]);
+  }
+
+  #values(pick: (progress: Progress) => number): number[] {
+    return [...this.followers.values()].map(pick);
+  }
+}

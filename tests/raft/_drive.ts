@@ -1,0 +1,137 @@
+/**
+ * Helpers that drive one {@linkcode RaftNode} by hand, playing its peers, for
+ * tests that need an exact log or message sequence (etcd's raft_paper_test.go style).
+ *
+ * @module
+ */
+
+import { RaftNode } from "../../lib/raft/node.ts";
+import type {
+  AppendEntries,
+  AppendEntriesReply,
+  Entry,
+  Id,
+  OutboundMessage,
+} from "../../lib/raft/messages.ts";
+import type { RaftOptions } from "../../lib/raft/options.ts";
+import { seededRandom } from "./_network.ts";
+
+/** Peers of the node under test, in a cluster of five. */
+export const PEERS: readonly Id[] = ["0001", "0002", "0003", "0004"];
+
+/**
+ * A node `0000` in a five-replica cluster.
+ *
+ * @param options Timing overrides.
+ * @returns The node.
+ */
+export function makeNode(
+  options: Partial<Omit<RaftOptions, "id" | "peers">> = {},
+): RaftNode {
+  return new RaftNode({ id: "0000", peers: PEERS, now: 0, random: seededRandom(3), ...options });
+}
+
+/**
+ * Steps the node and drains its output.
+ *
+ * @returns The messages it sent.
+ */
+export function deliver(
+  node: RaftNode,
+  message: Parameters<RaftNode["step"]>[0],
+  now: number,
+): OutboundMessage[] {
+  node.step(message, now);
+  return node.ready().messages;
+}
+
+/** An AppendEntries from `from` to the node `0000`. */
+export function appendEntries(
+  from: Id,
+  fields: Partial<AppendEntries> & { term: number },
+): AppendEntries {
+  return {
+    src: from,
+    dst: "0000",
+    leader: from,
+    type: "append_entries",
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    leaderCommit: 0,
+    sentAt: 0,
+    ...fields,
+  };
+}
+
+/** An AppendEntries reply from `from` to the node `0000`. */
+export function appendReply(
+  from: Id,
+  fields: Partial<AppendEntriesReply> & { term: number },
+): AppendEntriesReply {
+  return {
+    src: from,
+    dst: "0000",
+    leader: "0000",
+    type: "append_entries_reply",
+    success: true,
+    matchIndex: 0,
+    conflictIndex: 0,
+    conflictTerm: 0,
+    sentAt: 0,
+    ...fields,
+  };
+}
+
+/**
+ * Gives the node a log by playing a leader `0001` of `term` that sends `entries`.
+ *
+ * @returns The node's reply messages.
+ */
+export function seedLog(
+  node: RaftNode,
+  term: number,
+  entries: Entry[],
+  now: number,
+  leaderCommit = 0,
+): OutboundMessage[] {
+  return deliver(node, appendEntries("0001", { term, entries, leaderCommit, sentAt: now }), now);
+}
+
+/**
+ * Makes the node leader: lets its election timer fire, then grants its pre-vote
+ * and vote from `0001` and `0002` (a majority of five with itself).
+ *
+ * @param now When to start; must be past any leader contact by the minimum election timeout.
+ * @param voterCommitIndex The commit index the voters report.
+ * @returns The time at which it became leader.
+ */
+export function campaign(node: RaftNode, now: number, voterCommitIndex = 0): number {
+  const at = Math.max(now, node.ready().deadline);
+  node.tick(at);
+  node.ready();
+  const preTerm = node.currentTerm + 1;
+  for (const voter of ["0001", "0002"]) {
+    const reply = { src: voter, dst: "0000", leader: "FFFF", granted: true } as const;
+    node.step({ ...reply, type: "pre_vote_reply", term: preTerm, commitIndex: 0 }, at);
+  }
+  node.ready();
+  for (const voter of ["0001", "0002"]) {
+    const reply = { src: voter, dst: "0000", leader: "FFFF", granted: true } as const;
+    node.step(
+      { ...reply, type: "request_vote_reply", term: preTerm, commitIndex: voterCommitIndex },
+      at,
+    );
+  }
+  if (node.role !== "leader") throw new Error(`Campaign failed: node is ${node.role}`);
+  return at;
+}
+
+/**
+ * The AppendEntries among `messages` sent to `to` (directly or by broadcast).
+ */
+export function appendsTo(messages: readonly OutboundMessage[], to: Id): AppendEntries[] {
+  return messages.filter((m): m is AppendEntries =>
+    m.type === "append_entries" && (m.dst === to || m.dst === "FFFF")
+  );
+}

@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { Network } from "./_network.ts";
+import {
+  appendEntries,
+  appendReply,
+  appendsTo,
+  campaign,
+  deliver,
+  makeNode,
+  PEERS,
+  seedLog,
+} from "./_drive.ts";
+import type { ClientRequest, OutboundMessage } from "../../lib/raft/messages.ts";
+
+function request(type: "get" | "put", mid: string): ClientRequest {
+  const base = { src: "0100", dst: "0000", leader: "FFFF", MID: mid, key: "k" };
+  return type === "get" ? { ...base, type } : { ...base, type, value: "v" };
+}
+
+function repliesIn(messages: readonly OutboundMessage[]): string[] {
+  return messages.filter((m) => m.dst === "0100").map((m) => `${m.type}:${m.leader}`);
+}
+
+/**
+ * A follower that knows the leader redirects a request to it (PROTOCOL.md section 6).
+ */
+Deno.test("a follower redirects a request to the leader it knows", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  assert.deepEqual(repliesIn(deliver(node, request("put", "p"), 5)), ["redirect:0001"]);
+});
+
+/**
+ * A replica that knows no leader holds requests and redirects all of them as
+ * soon as a leader makes itself known (PROTOCOL.md section 6).
+ */
+Deno.test("held requests are redirected when a leader appears", () => {
+  const node = makeNode();
+  assert.deepEqual(deliver(node, request("put", "p"), 5), []);
+  assert.deepEqual(deliver(node, request("get", "g"), 6), []);
+  const out = deliver(node, appendEntries("0003", { term: 1, sentAt: 10 }), 10);
+  assert.deepEqual(repliesIn(out), ["redirect:0003", "redirect:0003"]);
+});
+
+/**
+ * A follower that has not heard from its leader for two heartbeat intervals holds
+ * requests rather than redirect clients to a leader that may be dead, and
+ * redirects them on the leader's next AppendEntries (PROTOCOL.md section 6).
+ */
+Deno.test("a follower holds requests while its leader is silent", () => {
+  const node = makeNode({ heartbeatIntervalMs: 200 });
+  seedLog(node, 1, [{ term: 1 }], 0);
+  assert.deepEqual(repliesIn(deliver(node, request("put", "p"), 399)), ["redirect:0001"]);
+  assert.deepEqual(deliver(node, request("get", "g"), 400), []);
+  const out = deliver(
+    node,
+    appendEntries("0001", { term: 1, prevLogIndex: 1, prevLogTerm: 1 }),
+    450,
+  );
+  assert.deepEqual(repliesIn(out), ["redirect:0001"]);
+});
+
+/**
+ * After one redirect, a follower names the leader again only once it has heard
+ * from it since: clients that come straight back (their leader may be dead) wait
+ * for that evidence instead of bouncing between followers.
+ */
+Deno.test("a follower redirects again only after hearing from the leader", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  assert.deepEqual(repliesIn(deliver(node, request("put", "p1"), 5)), ["redirect:0001"]);
+  assert.deepEqual(deliver(node, request("put", "p2"), 6), []);
+  const out = deliver(
+    node,
+    appendEntries("0001", { term: 1, prevLogIndex: 1, prevLogTerm: 1 }),
+    50,
+  );
+  assert.deepEqual(repliesIn(out), ["redirect:0001"]);
+  assert.deepEqual(repliesIn(deliver(node, request("put", "p3"), 51)), ["redirect:0001"]);
+});
+
+/**
+ * A request held for holdRequestMs without a leader is answered `fail` (it is in
+ * no log, so failing it is safe) (PROTOCOL.md section 6).
+ */
+Deno.test("a held request fails after holdRequestMs", () => {
+  const node = makeNode({ holdRequestMs: 1_500 });
+  deliver(node, request("put", "p"), 5);
+  node.tick(1_504);
+  assert.deepEqual(repliesIn(node.ready().messages), []);
+  node.tick(1_505);
+  const { messages, deadline } = node.ready();
+  assert.deepEqual(repliesIn(messages), ["fail:FFFF"]);
+  assert.ok(deadline > 1_505);
+});
+
+/**
+ * Requests held by a candidate are processed by it once it becomes leader: the
+ * put goes into the log after the no-op.
+ */
+Deno.test("a replica that becomes leader processes the requests it held", () => {
+  const node = makeNode();
+  deliver(node, request("put", "p"), 5);
+  campaign(node, 0);
+  assert.equal(node.lastIndex, 2);
+  assert.equal(node.entryAt(2)?.MID, "p");
+  assert.equal(node.entryAt(2)?.client, "0100");
+});
+
+/**
+ * A leader that has not heard from a majority within leaseMs keeps new puts out
+ * of its log; contact returning appends them, losing leadership redirects them.
+ * PROTOCOL.md section 6 (never fail or redirect a put that is in a log).
+ */
+Deno.test("a leader out of touch with a majority holds puts outside its log", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  node.ready();
+  deliver(node, request("put", "p1"), at + 500);
+  assert.equal(node.lastIndex, 1, "p1 is not appended without recent majority contact");
+  const ack = { term: node.currentTerm, matchIndex: 1, sentAt: at };
+  deliver(node, appendReply("0001", ack), at + 510);
+  const out = deliver(node, appendReply("0002", ack), at + 510);
+  assert.equal(node.lastIndex, 2, "contact is back: p1 is appended");
+  for (const peer of PEERS.slice(0, 2)) assert.equal(appendsTo(out, peer).length, 1);
+
+  deliver(node, request("put", "p2"), at + 1_000);
+  assert.equal(node.lastIndex, 2);
+  node.tick(at + 1_709);
+  assert.equal(node.role, "leader", "check-quorum waits the full election timeout");
+  node.tick(at + 1_710);
+  assert.equal(node.role, "follower", "check-quorum");
+  const term = node.currentTerm + 1;
+  const redirect = deliver(node, appendEntries("0003", { term, sentAt: at + 1_800 }), at + 1_800);
+  assert.deepEqual(repliesIn(redirect), ["redirect:0003"]);
+});
+
+/**
+ * A put committed by a leader other than the one that received it is
+ * acknowledged exactly once, by the leader that commits it.
+ * PROTOCOL.md section 6.
+ */
+Deno.test("a put is acknowledged exactly once across a leader change", () => {
+  const net = new Network({ size: 5, seed: 21 });
+  const first = net.elect();
+  // Followers store the put but their acks never reach the first leader.
+  net.filter = (message, to) => !(message.type === "append_entries_reply" && to === first.id);
+  net.request(first.id, { type: "put", MID: "p", key: "k", value: "v" });
+  net.runFor(50);
+  assert.equal(first.commitIndex, 1);
+  net.kill(first.id);
+  net.filter = undefined;
+  const second = net.elect();
+  net.runFor(1_000);
+  assert.deepEqual(net.repliesTo("p"), [
+    { src: second.id, dst: "0100", leader: second.id, type: "ok", MID: "p" },
+  ]);
+});
+
+/**
+ * A put acknowledged by a leader whose commit reached its followers is not
+ * acknowledged again by the next leader (answeredThrough from vote replies).
+ * PROTOCOL.md section 6.
+ */
+Deno.test("a new leader does not acknowledge puts its predecessor answered", () => {
+  const net = new Network({ size: 5, seed: 22 });
+  const first = net.elect();
+  net.request(first.id, { type: "put", MID: "p", key: "k", value: "v" });
+  net.runFor(400);
+  assert.ok(net.live.every((node) => node.commitIndex === 2));
+  net.kill(first.id);
+  net.elect();
+  net.runFor(1_000);
+  assert.equal(net.repliesTo("p").length, 1);
+});
+
+/**
+ * Across random losses, partitions and leader crashes, no MID gets a redirect or
+ * fail together with another reply, and a put is acknowledged twice only when the
+ * leader that answered it lost leadership before its followers learned the commit
+ * (a few per leader change). PROTOCOL.md
+ * section 6.
+ */
+Deno.test("no request is answered twice under faults, except across leader changes", () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const net = new Network({ size: 5, seed });
+    net.dropRate = 0.15;
+    net.elect();
+    const leaderTerms = new Set<number>();
+    const recordLeader = () => {
+      for (const node of net.live) if (node.role === "leader") leaderTerms.add(node.currentTerm);
+      return false;
+    };
+    for (let i = 0; i < 120; i++) {
+      const target = net.leader()?.id ?? net.live[i % net.live.length]?.id as string;
+      const mid = `m${i}`;
+      if (i % 3 === 0) net.request(target, { type: "get", MID: mid, key: `k${i % 5}` });
+      else net.request(target, { type: "put", MID: mid, key: `k${i % 5}`, value: `${i}` });
+      if (i === 40) net.partition(net.ids.slice(0, 2), net.ids.slice(2));
+      if (i === 70) net.heal();
+      if (i === 90) net.kill(net.leader()?.id ?? "0000");
+      net.runUntil(recordLeader, 60);
+    }
+    net.dropRate = 0;
+    net.runUntil(recordLeader, 5_000);
+    const byMid = new Map<string, { type: string; from: string }[]>();
+    for (const { reply, from } of net.replies) {
+      byMid.set(reply.MID, [...byMid.get(reply.MID) ?? [], { type: reply.type, from }]);
+    }
+    let duplicates = 0;
+    for (const [mid, replies] of byMid) {
+      if (replies.length === 1) continue;
+      const froms = new Set(replies.map((r) => r.from));
+      const explained = replies.length === 2 && froms.size === 2 &&
+        replies.every((r) => r.type === "ok");
+      assert.ok(explained, `seed ${seed}: ${mid} answered ${JSON.stringify(replies)}`);
+      duplicates++;
+    }
+    const changes = leaderTerms.size - 1;
+    assert.ok(
+      duplicates <= 2 * changes,
+      `seed ${seed}: ${duplicates} duplicates, ${changes} changes`,
+    );
+    const oks = [...byMid.values()].filter((replies) => replies[0]?.type === "ok").length;
+    assert.ok(oks > 40, `seed ${seed}: only ${oks} requests succeeded`);
+  }
+});

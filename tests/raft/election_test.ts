@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import { Network } from "./_network.ts";
+import { appendEntries, campaign, deliver, makeNode, seedLog } from "./_drive.ts";
+import type { VoteReply } from "../../lib/raft/messages.ts";
+
+/**
+ * At most one leader can be elected in a given term, whatever the losses.
+ * Raft §5.2 (Election Safety, Figure 3).
+ */
+Deno.test("at most one leader is elected per term under message loss", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const net = new Network({ size: 5, seed });
+    net.dropRate = 0.3;
+    const leadersByTerm = new Map<number, string>();
+    net.runUntil(() => {
+      for (const node of net.live) {
+        if (node.role !== "leader") continue;
+        const known = leadersByTerm.get(node.currentTerm);
+        assert.ok(
+          known === undefined || known === node.id,
+          `two leaders in term ${node.currentTerm}`,
+        );
+        leadersByTerm.set(node.currentTerm, node.id);
+      }
+      return false;
+    }, 10_000);
+    assert.ok(leadersByTerm.size > 0, `seed ${seed}: no leader at all`);
+  }
+});
+
+/**
+ * A healthy cluster elects a leader that every replica follows, after a pre-vote
+ * round that changes no term. Raft §5.2, thesis §9.6.
+ */
+Deno.test("a healthy cluster elects one leader in term 1", () => {
+  const net = new Network({ size: 5, seed: 4 });
+  const leader = net.elect();
+  assert.equal(leader.currentTerm, 1);
+  for (const node of net.live) {
+    assert.equal(node.leaderId, leader.id);
+    assert.equal(node.role === "leader", node.id === leader.id);
+  }
+});
+
+/**
+ * A replica cut off from the others keeps failing pre-votes without raising its
+ * term, so on rejoining it neither inflates terms nor deposes the leader.
+ * Thesis §9.6 (pre-vote).
+ */
+Deno.test("a partitioned replica rejoining does not bump terms or depose the leader", () => {
+  const net = new Network({ size: 5, seed: 5 });
+  const leader = net.elect();
+  const term = leader.currentTerm;
+  const loner = net.ids.find((id) => id !== leader.id) as string;
+  net.isolate(loner);
+  net.runFor(10_000);
+  assert.equal(net.node(loner).currentTerm, term);
+  assert.notEqual(net.node(loner).role, "leader");
+  net.heal();
+  net.runFor(3_000);
+  assert.equal(net.leader(), leader);
+  for (const node of net.live) assert.equal(node.currentTerm, term);
+  assert.equal(net.node(loner).leaderId, leader.id);
+});
+
+/**
+ * A leader that hears from no majority within the (maximum) election timeout steps
+ * down with no known leader, and the majority side elects a new one.
+ * Thesis §6.2 (check-quorum).
+ */
+Deno.test("a leader cut off from the majority steps down", () => {
+  const net = new Network({ size: 5, seed: 6 });
+  const leader = net.elect();
+  const [partner] = net.ids.filter((id) => id !== leader.id);
+  const minority = [leader.id, partner as string];
+  net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+  const steppedDown = net.runUntil(() => leader.role !== "leader", 1_300);
+  assert.ok(steppedDown, "the old leader still believes it leads");
+  assert.equal(leader.leaderId, undefined);
+  net.runUntil(() => net.leader() !== undefined && net.leader() !== leader, 5_000);
+  assert.ok(!minority.includes(net.leader()?.id as string));
+});
+
+/**
+ * A follower that heard from a live leader within the minimum election timeout
+ * ignores a vote request, even from a higher term: no term bump, no vote, no
+ * reply. Thesis §6.2 (leader stickiness).
+ */
+Deno.test("a follower that heard from its leader ignores vote requests", () => {
+  const node = makeNode();
+  seedLog(node, 3, [{ term: 1 }], 1_000);
+  const request = {
+    src: "0002",
+    dst: "0000",
+    leader: "FFFF",
+    lastLogIndex: 5,
+    lastLogTerm: 3,
+  } as const;
+  assert.deepEqual(deliver(node, { ...request, type: "request_vote", term: 9 }, 1_100), []);
+  assert.deepEqual(deliver(node, { ...request, type: "pre_vote", term: 9 }, 1_100), []);
+  assert.equal(node.currentTerm, 3);
+  assert.equal(node.votedFor, undefined);
+  const late = deliver(node, { ...request, type: "request_vote", term: 9 }, 1_000 + 600);
+  assert.equal(node.currentTerm, 9);
+  assert.equal((late[0] as VoteReply).granted, true);
+});
+
+/**
+ * A leader also ignores vote requests while it leads; it only steps down through
+ * check-quorum or a message from a newer leader. Thesis §6.2.
+ */
+Deno.test("a leader ignores vote requests from a higher term", () => {
+  const node = makeNode();
+  campaign(node, 0);
+  const term = node.currentTerm;
+  const out = deliver(node, {
+    src: "0003",
+    dst: "0000",
+    leader: "FFFF",
+    type: "request_vote",
+    term: term + 5,
+    lastLogIndex: 9,
+    lastLogTerm: term,
+  }, 2_000);
+  assert.deepEqual(out.filter((m) => m.type === "request_vote_reply"), []);
+  assert.equal(node.role, "leader");
+  assert.equal(node.currentTerm, term);
+});
+
+/**
+ * A voter refuses a candidate whose log is less up-to-date than its own (later
+ * last term wins, then longer log), so a leader holds every committed entry.
+ * Raft §5.4.1 (Leader Completeness).
+ */
+Deno.test("a vote is refused to a candidate with a less up-to-date log", () => {
+  const node = makeNode();
+  seedLog(node, 2, [{ term: 1 }, { term: 2 }, { term: 2 }], 0);
+  const ask = (lastLogIndex: number, lastLogTerm: number, term: number) =>
+    deliver(node, {
+      src: "0003",
+      dst: "0000",
+      leader: "FFFF",
+      type: "request_vote",
+      term,
+      lastLogIndex,
+      lastLogTerm,
+    }, 5_000)[0] as VoteReply;
+  assert.equal(ask(9, 1, 3).granted, false, "an older last term loses despite a longer log");
+  assert.equal(ask(2, 2, 4).granted, false, "a shorter log of the same last term loses");
+  assert.equal(node.votedFor, undefined);
+  assert.equal(ask(3, 2, 5).granted, true);
+  assert.equal(node.votedFor, "0003");
+  assert.equal(ask(3, 2, 5).granted, true, "the same candidate may ask again");
+});
+
+/**
+ * A replica votes for at most one candidate per term. Raft §5.2.
+ */
+Deno.test("a replica grants one vote per term", () => {
+  const node = makeNode();
+  const ask = (src: string) =>
+    deliver(node, {
+      src,
+      dst: "0000",
+      leader: "FFFF",
+      type: "request_vote",
+      term: 2,
+      lastLogIndex: 0,
+      lastLogTerm: 0,
+    }, 100)[0] as VoteReply;
+  assert.equal(ask("0001").granted, true);
+  assert.equal(ask("0002").granted, false);
+});
+
+/**
+ * A pre-vote changes nothing at the voter, and is refused with the voter's term
+ * when the asker's term is behind, so the asker catches up. Thesis §9.6.
+ */
+Deno.test("a pre-vote is granted without any state change at the voter", () => {
+  const node = makeNode();
+  seedLog(node, 4, [{ term: 1 }], 0);
+  const ask = (term: number) =>
+    deliver(node, {
+      src: "0002",
+      dst: "0000",
+      leader: "FFFF",
+      type: "pre_vote",
+      term,
+      lastLogIndex: 1,
+      lastLogTerm: 1,
+    }, 5_000)[0] as VoteReply;
+  const granted = ask(5);
+  assert.equal(granted.granted, true);
+  assert.equal(granted.term, 5, "a granted pre-vote carries the term asked about");
+  assert.equal(node.currentTerm, 4);
+  assert.equal(node.votedFor, undefined);
+  const refused = ask(3);
+  assert.equal(refused.granted, false);
+  assert.equal(refused.term, 4);
+});
+
+/**
+ * A pre-candidate becomes candidate only with a majority of pre-votes, and the
+ * vote replies of its voters carry their commit index. Thesis §9.6.
+ */
+Deno.test("a replica campaigns for real only after a majority of pre-votes", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0, 1);
+  node.tick(node.ready().deadline + 600);
+  assert.equal(node.role, "pre_candidate");
+  assert.equal(node.currentTerm, 1);
+  const grant = { src: "0001", dst: "0000", leader: "FFFF", granted: true } as const;
+  node.step({ ...grant, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
+  assert.equal(node.role, "pre_candidate");
+  node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
+  assert.equal(node.role, "candidate");
+  assert.equal(node.currentTerm, 2);
+  assert.equal(node.votedFor, "0000");
+  const requests = node.ready().messages.filter((m) => m.type === "request_vote");
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0]?.dst, "FFFF");
+});
+
+/**
+ * An AppendEntries from a current leader turns a candidate back into a follower.
+ * Raft §5.2.
+ */
+Deno.test("a candidate that hears from a leader of its term becomes follower", () => {
+  const node = makeNode();
+  node.tick(node.ready().deadline);
+  const grant = { src: "0001", dst: "0000", leader: "FFFF", granted: true } as const;
+  node.step({ ...grant, type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
+  node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
+  assert.equal(node.role, "candidate");
+  deliver(node, appendEntries("0003", { term: 1, sentAt: 2_001 }), 2_001);
+  assert.equal(node.role, "follower");
+  assert.equal(node.leaderId, "0003");
+});
+
+/**
+ * Pre-voting changes no term (thesis §9.6), so a replica that suspects its leader
+ * keeps naming it in the `leader` field until it campaigns for real.
+ */
+Deno.test("a pre-candidate keeps naming its last leader", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  node.tick(node.ready().deadline);
+  const { messages } = node.ready();
+  assert.equal(node.role, "pre_candidate");
+  assert.equal(node.leaderId, "0001");
+  assert.ok(messages.every((m) => m.leader === "0001"));
+});
+
+/**
+ * Lost vote requests or replies are asked for again, only from the peers that
+ * have not answered, well before the election timeout would restart the campaign.
+ */
+Deno.test("a candidate asks again only the peers that have not answered", () => {
+  const node = makeNode({ retransmitMs: 100, electionTimeoutMinMs: 600 });
+  const start = node.ready().deadline;
+  node.tick(start);
+  node.ready();
+  const refusal = { src: "0001", dst: "0000", leader: "FFFF", granted: false } as const;
+  node.step({ ...refusal, type: "pre_vote_reply", term: 0, commitIndex: 0 }, start + 10);
+  node.tick(start + 100);
+  const asked = node.ready().messages.map((m) => `${m.type}:${m.dst}`);
+  assert.deepEqual(asked, ["pre_vote:0002", "pre_vote:0003", "pre_vote:0004"]);
+  assert.ok(node.ready().deadline >= start + 300, "the second wait doubles");
+});

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { appendEntries, appendReply, campaign, deliver, makeNode, seedLog } from "./_drive.ts";
+import type { InboundMessage } from "../../lib/raft/messages.ts";
+import type { RaftNode } from "../../lib/raft/node.ts";
+
+function snapshot(node: RaftNode): unknown {
+  return {
+    role: node.role,
+    term: node.currentTerm,
+    votedFor: node.votedFor,
+    leader: node.leaderId,
+    commit: node.commitIndex,
+    last: node.lastIndex,
+  };
+}
+
+const vote = { dst: "0000", leader: "FFFF", lastLogIndex: 0, lastLogTerm: 0 } as const;
+
+/** Messages a correct peer never sends, for a follower of term 2 with two entries. */
+const bogusForFollower: [string, InboundMessage][] = [
+  ["a sender that is not a peer", appendEntries("0009", { term: 5 })],
+  ["a client id as sender", { ...vote, src: "0100", type: "request_vote", term: 9 }],
+  ["another replica as dst", { ...appendEntries("0001", { term: 2 }), dst: "0003" }],
+  ["a negative prevLogIndex", appendEntries("0001", { term: 2, prevLogIndex: -1 })],
+  ["a fractional prevLogIndex", appendEntries("0001", { term: 2, prevLogIndex: 1.5 })],
+  ["a fractional term", appendEntries("0001", { term: 2.5 })],
+  ["an unsafe integer term", appendEntries("0001", { term: 2 ** 60 })],
+  ["term 0", appendEntries("0001", { term: 0 })],
+  ["an entry above the message term", appendEntries("0001", { term: 2, entries: [{ term: 3 }] })],
+  ["an entry of term 0", appendEntries("0001", { term: 2, entries: [{ term: 0 }] })],
+  [
+    "entries with decreasing terms",
+    appendEntries("0001", { term: 2, entries: [{ term: 2 }, { term: 1 }] }),
+  ],
+  [
+    "a prevLogTerm above the term",
+    appendEntries("0001", { term: 2, prevLogIndex: 1, prevLogTerm: 3 }),
+  ],
+  ["a non-finite sentAt", appendEntries("0001", { term: 2, sentAt: Infinity })],
+  [
+    "an entry with a numeric value",
+    appendEntries("0001", {
+      term: 2,
+      entries: [{ term: 2, key: "k", value: 7 as unknown as string }],
+    }),
+  ],
+  ["a null entry", appendEntries("0001", { term: 2, entries: [null as unknown as { term: 1 }] })],
+  ["a vote with lastLogTerm above its term", {
+    ...vote,
+    src: "0002",
+    type: "request_vote",
+    term: 3,
+    lastLogIndex: 4,
+    lastLogTerm: 3,
+  }],
+  ["a vote with a negative lastLogIndex", {
+    ...vote,
+    src: "0002",
+    type: "pre_vote",
+    term: 3,
+    lastLogIndex: -4,
+    lastLogTerm: 1,
+  }],
+  ["an unknown type", {
+    ...appendEntries("0001", { term: 2 }),
+    type: "install_snapshot" as "append_entries",
+  }],
+  ["a commit-conflicting rewrite", appendEntries("0001", { term: 2, entries: [{ term: 2 }] })],
+];
+
+/**
+ * A peer message that makes no sense is dropped without throwing and without any
+ * change of state or any reply (the issue: "never crash on input").
+ */
+Deno.test("malformed peer messages are ignored by a follower", () => {
+  for (const [what, message] of bogusForFollower) {
+    const node = makeNode();
+    seedLog(node, 2, [{ term: 1 }, { term: 1 }], 0, 2);
+    const before = snapshot(node);
+    assert.deepEqual(deliver(node, message, 10), [], what);
+    assert.deepEqual(snapshot(node), before, what);
+  }
+});
+
+/**
+ * A leader ignores replies claiming entries it never had or a send time in the
+ * future (which would forge a lease).
+ */
+Deno.test("a leader ignores replies that acknowledge the future", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  node.ready();
+  const term = node.currentTerm;
+  for (
+    const reply of [
+      appendReply("0001", { term, matchIndex: 99, sentAt: at }),
+      appendReply("0002", { term, matchIndex: 1, sentAt: at + 10_000 }),
+      appendReply("0003", { term, matchIndex: 1, sentAt: Number.NaN }),
+      appendReply("0004", { term, matchIndex: -1, sentAt: at }),
+      {
+        ...appendReply("0004", { term, matchIndex: 1, sentAt: at }),
+        success: "yes" as unknown as boolean,
+      },
+    ]
+  ) {
+    assert.deepEqual(deliver(node, reply, at + 1), []);
+  }
+  assert.equal(node.commitIndex, 0);
+  assert.equal(node.role, "leader");
+});
+
+/**
+ * A client request from any 4-hex id is answered without trouble.
+ */
+Deno.test("client requests from any id are handled", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  const out = deliver(node, {
+    src: "FFFE",
+    dst: "0000",
+    leader: "FFFF",
+    type: "get",
+    MID: "x",
+    key: "",
+  }, 5);
+  assert.deepEqual(out.map((m) => [m.type, m.dst]), [["redirect", "FFFE"]]);
+});
