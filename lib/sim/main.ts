@@ -1,0 +1,221 @@
+/**
+ * `deno task sim`: the course simulator's command line.
+ *
+ * ```sh
+ * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json]
+ * deno task sim all [DIR]   [--replica PATH] [--seed N] [--quiet] [--json] [--pause S]
+ * deno task sim start       # the embedded default scenario (= deno task start)
+ * ```
+ *
+ * Exit status: 0 when every run passed (course checks and linearizability), 1 when one
+ * failed, 2 when the simulator could not start (bad config, missing program, bad flag).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { setTimeout as delay } from "node:timers/promises";
+import { consoleOutput, type Output } from "./_console.ts";
+import { randomSeed } from "./_prng.ts";
+import { loadConfig, parseConfig, type SimConfig } from "./config.ts";
+import { checkProgram } from "./replicas.ts";
+import {
+  allModeLine,
+  correctnessLines,
+  jsonReport,
+  makeStyle,
+  performanceLines,
+  runReportLines,
+  type Style,
+  summaryTable,
+} from "./report.ts";
+import { type RunResult, runSimulation } from "./simulation.ts";
+import { DEFAULT_SCENARIO, PAUSE_BETWEEN_RUNS_S, STANDARD_CONFIGS } from "./standard.ts";
+
+const USAGE = `Usage:
+  deno task sim CONFIG.json [options]   run one config
+  deno task sim all [DIR] [options]     run the 17 standard configs of DIR (default configs/)
+  deno task sim start [options]         run the embedded default scenario
+
+Options:
+  --replica PATH   the replica program (default ./3700kvstore)
+  --seed N         override the config's seed
+  --quiet          hide replica output and event lines
+  --json           end with one JSON report on the last line
+  --pause S        seconds between runs of "all" (default ${PAUSE_BETWEEN_RUNS_S}, as the course)
+  --help           show this text`;
+
+/** Exit status when the simulator itself could not run. */
+const EXIT_USAGE = 2;
+
+interface CliOptions {
+  program: string;
+  seed: number | undefined;
+  quiet: boolean;
+  json: boolean;
+  pauseS: number;
+  output: Output;
+  style: Style;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args The arguments after the script name.
+ * @param signal Aborted on Ctrl-C.
+ * @returns The exit status.
+ */
+export async function main(args: string[], signal: AbortSignal): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        replica: { type: "string", default: "./3700kvstore" },
+        seed: { type: "string" },
+        quiet: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        pause: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    return fail(error);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return values.help ? 0 : EXIT_USAGE;
+  }
+  try {
+    const terminal = Deno.stdout.isTerminal();
+    const options: CliOptions = {
+      program: values.replica,
+      seed: parseSeedFlag(values.seed),
+      quiet: values.quiet,
+      json: values.json,
+      pauseS: parsePause(values.pause),
+      output: consoleOutput(terminal),
+      style: makeStyle(terminal),
+      signal,
+    };
+    const [command, directory] = positionals as [string, string | undefined];
+    if (command === "all") return await runAll(directory ?? "configs/", options);
+    const config = command === "start" ? parseConfig(DEFAULT_SCENARIO) : await readConfig(command);
+    await checkProgram(options.program);
+    const name = command === "start" ? "default scenario" : command;
+    const result = await runOne(name, config, options);
+    for (const line of runReportLines(result, options.style)) options.output.line(line);
+    if (options.json) console.log(JSON.stringify(jsonReport(name, result)));
+    return result.passed ? 0 : 1;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+async function runOne(name: string, config: SimConfig, options: CliOptions): Promise<RunResult> {
+  const seed = options.seed ?? config.seed ?? randomSeed();
+  const totalS = config.startWaitS + config.lifetimeS + config.endWaitS;
+  options.output.line(
+    `Simulating ${name} with seed ${seed}: ${config.replicas} replicas, ${config.requests} requests, ${totalS} s`,
+  );
+  for (const note of config.notes) options.output.line(`Note: ${note}`);
+  return await runSimulation({
+    config,
+    seed,
+    program: options.program,
+    output: options.output,
+    quiet: options.quiet,
+    signal: options.signal,
+  });
+}
+
+async function runAll(directory: string, options: CliOptions): Promise<number> {
+  const configs = [];
+  for (const standard of STANDARD_CONFIGS) {
+    configs.push({ ...standard, config: await readConfig(join(directory, standard.file)) });
+  }
+  await checkProgram(options.program);
+  const rows: { name: string; result: RunResult }[] = [];
+  let group = "";
+  for (const [index, entry] of configs.entries()) {
+    if (options.signal.aborted) break;
+    if (index > 0 && options.pauseS > 0) {
+      await delay(options.pauseS * 1000, undefined, { signal: options.signal }).catch(() => {});
+    }
+    if (entry.group !== group) {
+      group = entry.group;
+      options.output.line(group);
+    }
+    const result = await runOne(entry.file, entry.config, options);
+    const lines = [
+      ...correctnessLines(result, options.style),
+      ...(result.coursePassed ? performanceLines(result, options.style) : []),
+      allModeLine(entry.description, result),
+    ];
+    for (const line of lines) options.output.line(line);
+    if (!result.linearizability.linearizable) {
+      options.output.line(`\t(ours: history NOT linearizable, seed ${result.seed})`);
+    }
+    rows.push({ name: entry.file, result });
+  }
+  const coursePassed = rows.filter((row) => row.result.coursePassed).length;
+  options.output.line(`Passed ${coursePassed} out of ${rows.length} tests`);
+  options.output.line("");
+  for (const line of summaryTable(rows)) options.output.line(line);
+  if (options.json) {
+    const runs = rows.map(({ name, result }) => jsonReport(name, result));
+    const passed = rows.length === configs.length && rows.every((row) => row.result.passed);
+    console.log(JSON.stringify({ passed, runs }));
+  }
+  return rows.length === configs.length && rows.every((row) => row.result.passed) ? 0 : 1;
+}
+
+async function readConfig(path: string): Promise<SimConfig> {
+  try {
+    return await loadConfig(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot start simulation as config ${path} does not exist`);
+    }
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new (error.constructor as typeof Error)(`${path}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function parseSeedFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed)) {
+    throw new TypeError(`Cannot start simulation as --seed is ${text}: it must be an integer`);
+  }
+  return seed;
+}
+
+function parsePause(text: string | undefined): number {
+  if (text === undefined) return PAUSE_BETWEEN_RUNS_S;
+  const pauseS = Number(text);
+  if (!Number.isFinite(pauseS) || pauseS < 0) {
+    throw new RangeError(`Cannot start simulation as --pause is ${text}: it must be at least 0`);
+  }
+  return pauseS;
+}
+
+function fail(error: unknown): number {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return EXIT_USAGE;
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const status = await main(Deno.args, controller.signal);
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.exit(controller.signal.aborted ? 130 : status);
+}

@@ -1,0 +1,441 @@
+/**
+ * One simulation run against real replica processes: sockets, processes, the schedule,
+ * routing, faults, and at the end the counters, checks, tiers and the linearizability
+ * verdict. The logic it drives (network, clients, scoring) is pure and tested apart.
+ *
+ * @module
+ */
+
+import { setTimeout as delay } from "node:timers/promises";
+import { checkLinearizability, type LinearizabilityReport } from "../check/mod.ts";
+import { createPrng, type Prng } from "./_prng.ts";
+import { pyFloat } from "./_pyfmt.ts";
+import type { Output } from "./_console.ts";
+import { clientIdsFor, replicaIdsFor, Workload } from "./clients.ts";
+import type { SimConfig, SimEvent } from "./config.ts";
+import { buildSchedule, type Schedule, type ScheduledAction } from "./events.ts";
+import { toOperations } from "./history.ts";
+import { BROADCAST, Network } from "./network.ts";
+import { ReplicaProcess } from "./replicas.ts";
+import {
+  type CheckResult,
+  correctnessChecks,
+  gradeMetrics,
+  type MetricResult,
+  metricValues,
+} from "./score.ts";
+import { ReplicaSocket } from "./sockets.ts";
+import { type Counters, createCounters, type LatencySummary, summarizeLatencies } from "./stats.ts";
+
+/** How often the live progress line is redrawn. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Options for {@linkcode runSimulation}. */
+export interface RunOptions {
+  /** The validated config. */
+  config: SimConfig;
+  /** The seed for every random choice of the simulator. */
+  seed: number;
+  /** The replica program. */
+  program: string;
+  /** Where lines go. */
+  output: Output;
+  /** Hide replica output and event lines. */
+  quiet: boolean;
+  /** Aborting ends the run early (Ctrl-C); replicas are still killed. */
+  signal?: AbortSignal;
+}
+
+/** Why the run ended. */
+export type StopReason = "lifetime" | "packet_storm" | "no_replicas" | "aborted";
+
+/** Everything a run measured and concluded. */
+export interface RunResult {
+  config: SimConfig;
+  seed: number;
+  counters: Counters;
+  latency: LatencySummary;
+  checks: CheckResult[];
+  metrics: MetricResult[];
+  linearizability: LinearizabilityReport;
+  /** Operations in the checked history. */
+  operationCount: number;
+  /** The course grader's verdict: every correctness check passed. */
+  coursePassed: boolean;
+  /** Ours: the course's verdict and a linearizable history. */
+  passed: boolean;
+  stopReason: StopReason;
+}
+
+interface ReplicaSlot {
+  id: string;
+  socket: ReplicaSocket;
+  process: ReplicaProcess;
+  /** False once the simulator shut it down (killed, or found dead). */
+  alive: boolean;
+}
+
+/**
+ * Runs one simulation.
+ *
+ * @param options See {@linkcode RunOptions}.
+ * @returns The result.
+ */
+export async function runSimulation(options: RunOptions): Promise<RunResult> {
+  const run = new Run(options);
+  return await run.execute();
+}
+
+class Run {
+  readonly #options: RunOptions;
+  readonly #config: SimConfig;
+  readonly #counters = createCounters();
+  readonly #replicaIds: string[];
+  readonly #network: Network;
+  readonly #workload: Workload;
+  readonly #living: Set<string>;
+  readonly #random: Prng;
+  readonly #schedule: Schedule;
+  readonly #slots = new Map<string, ReplicaSlot>();
+  readonly #sockets = new Map<string, ReplicaSocket>();
+  readonly #stop = new AbortController();
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
+  #startMs = 0;
+  #stopReason: StopReason = "lifetime";
+  #killOnPutAck = false;
+  #finished = false;
+
+  constructor(options: RunOptions) {
+    this.#options = options;
+    this.#config = options.config;
+    const random = createPrng(options.seed);
+    this.#random = random;
+    this.#replicaIds = replicaIdsFor(this.#config.replicas);
+    this.#living = new Set(this.#replicaIds);
+    this.#network = new Network({
+      replicaIds: this.#replicaIds,
+      clientIds: clientIdsFor(this.#config.replicas),
+      drops: this.#config.drops,
+      random,
+      counters: this.#counters,
+    });
+    this.#workload = new Workload({
+      replicaCount: this.#config.replicas,
+      random,
+      counters: this.#counters,
+      now: () => this.#elapsedMs(),
+    });
+    this.#schedule = buildSchedule(this.#config, random);
+  }
+
+  async execute(): Promise<RunResult> {
+    this.#counters.generatedGet = this.#schedule.generatedGet;
+    this.#counters.generatedPut = this.#schedule.generatedPut;
+    this.#startMs = performance.now();
+    const receivers = await this.#startReplicasOrCleanUp();
+    const onAbort = () => this.#end("aborted");
+    this.#options.signal?.addEventListener("abort", onAbort);
+    const progress = setInterval(() => this.#drawProgress(), PROGRESS_INTERVAL_MS);
+    try {
+      await this.#playSchedule(this.#schedule.actions, this.#schedule.totalS * 1000);
+    } finally {
+      clearInterval(progress);
+      this.#options.output.endProgress();
+      this.#options.signal?.removeEventListener("abort", onAbort);
+    }
+    this.#finished = true;
+    if (this.#stopReason === "packet_storm") {
+      this.#options.output.line(
+        `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
+      );
+    }
+    this.#counters.died = this.#replicaIds.length - this.#living.size - this.#counters.killed;
+    this.#workload.finalize();
+    await this.#shutdownAll();
+    await Promise.all(receivers);
+    return this.#conclude();
+  }
+
+  /** Starts every replica; if one cannot be spawned, stops the others and says why. */
+  async #startReplicasOrCleanUp(): Promise<Promise<void>[]> {
+    try {
+      return this.#startReplicas();
+    } catch (error) {
+      this.#finished = true;
+      await this.#shutdownAll();
+      for (const id of this.#replicaIds) this.#sockets.get(id)?.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `Cannot start simulation as replica program ${this.#options.program} could not be started: ${reason}`,
+      );
+    }
+  }
+
+  #startReplicas(): Promise<void>[] {
+    const receivers: Promise<void>[] = [];
+    for (const id of this.#replicaIds) {
+      const socket = ReplicaSocket.open();
+      this.#sockets.set(id, socket);
+      const onLine = this.#options.quiet ? undefined : (line: string) => this.#print(id, line);
+      const process = ReplicaProcess.spawn({
+        program: this.#options.program,
+        port: socket.port,
+        id,
+        peers: this.#replicaIds.filter((peer) => peer !== id),
+        ...(onLine ? { onLine } : {}),
+      });
+      const slot: ReplicaSlot = { id, socket, process, alive: true };
+      this.#slots.set(id, slot);
+      receivers.push(socket.receive((data, fromPort) => this.#onDatagram(slot, data, fromPort)));
+      process.status.then((status) => this.#onExit(slot, status));
+    }
+    return receivers;
+  }
+
+  async #playSchedule(actions: readonly ScheduledAction[], totalMs: number): Promise<void> {
+    let next = 0;
+    while (!this.#stop.signal.aborted) {
+      const nowMs = this.#elapsedMs();
+      while (next < actions.length && (actions[next] as ScheduledAction).atS * 1000 <= nowMs) {
+        this.#perform(actions[next] as ScheduledAction);
+        next += 1;
+        if (this.#stop.signal.aborted) return;
+      }
+      if (nowMs >= totalMs) return;
+      const dueMs = next < actions.length
+        ? Math.min((actions[next] as ScheduledAction).atS * 1000, totalMs)
+        : totalMs;
+      try {
+        await delay(Math.max(0, dueMs - this.#elapsedMs()), undefined, {
+          signal: this.#stop.signal,
+        });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  #perform(scheduled: ScheduledAction): void {
+    const action = scheduled.action;
+    if (action.kind === "request") {
+      const request = this.#workload.createRequest(action.get, [...this.#living]);
+      if (request.dst !== undefined) this.#deliver(request.dst, JSON.stringify(request.message));
+      return;
+    }
+    this.#fire(action.event);
+  }
+
+  #fire(event: SimEvent): void {
+    switch (event.type) {
+      case "kill_leader":
+        return this.#killLeader();
+      case "kill_non_leader":
+        return this.#killNonLeader();
+      case "part_easy":
+        if (this.#network.partitionEasy()) this.#workload.forgetLeaders();
+        return this.#note(`part_easy: majority side ${this.#sideText()}`);
+      case "part_hard":
+        this.#network.partitionHard();
+        this.#workload.forgetLeaders();
+        return this.#note(`part_hard: majority side ${this.#sideText()}`);
+      case "part_end":
+        this.#network.partitionEnd();
+        return this.#note("part_end: partition healed");
+      case "part_leader":
+        return this.#note(
+          this.#network.partitionLeader()
+            ? `part_leader: ${this.#network.leader} cut off from ${this.#sideText()}`
+            : "part_leader: no leader known, nothing cut",
+        );
+      case "kill_leader_on_put_ack":
+        this.#killOnPutAck = true;
+        return this.#note("kill_leader_on_put_ack: armed for the next put acknowledgement");
+    }
+  }
+
+  #killLeader(): void {
+    const leader = this.#network.leader;
+    if (leader === BROADCAST) return this.#note("kill_leader: no leader known, nothing killed");
+    if (this.#slots.has(leader)) this.#kill(leader, "kill_leader");
+    this.#network.leader = BROADCAST;
+    this.#workload.forgetLeaders();
+  }
+
+  #killNonLeader(): void {
+    if (this.#living.size <= 1) {
+      this.#options.output.line(
+        `*** Simulator Error - too few living replicas to kill another (${this.#living.size})`,
+      );
+      return;
+    }
+    const candidates = [...this.#living].filter((id) => id !== this.#network.leader);
+    this.#kill(this.#random.pick(candidates), "kill_non_leader");
+  }
+
+  #kill(id: string, why: string): void {
+    if (!this.#living.has(id)) return;
+    this.#counters.killed += 1;
+    this.#living.delete(id);
+    this.#note(`${why}: killing ${id}`);
+    this.#shutdown(id);
+  }
+
+  #shutdown(id: string): void {
+    const slot = this.#slots.get(id);
+    if (!slot || !slot.alive) return;
+    slot.alive = false;
+    slot.socket.close();
+    slot.process.terminate().catch(() => {});
+  }
+
+  #onDatagram(slot: ReplicaSlot, data: Uint8Array, fromPort: number): void {
+    if (this.#finished) return;
+    let text: string;
+    try {
+      text = this.#decoder.decode(data);
+    } catch {
+      this.#options.output.line(
+        "*** Simulator Error - Could not decode message from replica, it may contain non-ASCII data",
+      );
+      this.#living.delete(slot.id);
+      this.#shutdown(slot.id);
+      return;
+    }
+    const route = this.#network.route(text);
+    switch (route.kind) {
+      case "incorrect":
+        this.#options.output.line(route.warning);
+        break;
+      case "hello":
+        slot.socket.remotePort = fromPort;
+        break;
+      case "replicas":
+        for (const dst of route.deliverTo) this.#deliverBytes(dst, data);
+        break;
+      case "client":
+        this.#onClientReply(route.client, route.message, text);
+        break;
+    }
+    if (this.#counters.totalMsgs >= this.#config.maxPackets) this.#end("packet_storm");
+  }
+
+  #onClientReply(client: string, message: Parameters<Workload["deliver"]>[1], text: string): void {
+    const result = this.#workload.deliver(client, message, text, [...this.#living]);
+    if (result.warning) this.#options.output.line(result.warning);
+    if (result.retry?.dst !== undefined) {
+      this.#deliver(result.retry.dst, JSON.stringify(result.retry.message));
+    }
+    if (result.acknowledgedPut && this.#killOnPutAck && this.#slots.has(message.src)) {
+      this.#killOnPutAck = false;
+      this.#kill(message.src, "kill_leader_on_put_ack");
+      this.#network.leader = BROADCAST;
+      this.#workload.forgetLeaders();
+    }
+  }
+
+  #deliver(dst: string, text: string): void {
+    this.#deliverBytes(dst, this.#encoder.encode(text));
+  }
+
+  /**
+   * Hands a datagram to a replica. As in the course grader, a replica that is shut down
+   * or has not said hello yet cannot receive, and is from then on no longer alive.
+   */
+  #deliverBytes(dst: string, data: Uint8Array): void {
+    const slot = this.#slots.get(dst);
+    if (!slot) return;
+    if (slot.alive && slot.socket.send(data)) return;
+    if (this.#living.delete(dst) && slot.alive) {
+      this.#options.output.line(
+        `*** Simulator Error - replica ${dst} got a message before saying hello: it is no longer counted as alive`,
+      );
+    }
+    this.#endIfNoReplicas();
+  }
+
+  #onExit(slot: ReplicaSlot, status: Deno.CommandStatus): void {
+    if (slot.process.terminated || this.#finished) return;
+    slot.alive = false;
+    slot.socket.close();
+    this.#living.delete(slot.id);
+    const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+    this.#options.output.line(
+      `*** Simulator Error - replica ${slot.id} exited on its own (${how}): it died`,
+    );
+    this.#endIfNoReplicas();
+  }
+
+  #endIfNoReplicas(): void {
+    if (this.#living.size === 0) this.#end("no_replicas");
+  }
+
+  #end(reason: StopReason): void {
+    if (this.#stop.signal.aborted) return;
+    this.#stopReason = reason;
+    this.#stop.abort();
+  }
+
+  async #shutdownAll(): Promise<void> {
+    await Promise.all([...this.#slots.values()].map(async (slot) => {
+      slot.alive = false;
+      slot.socket.close();
+      await slot.process.terminate();
+    }));
+  }
+
+  #conclude(): RunResult {
+    const operations = toOperations(this.#workload.records);
+    const linearizability = checkLinearizability(operations);
+    const checks = correctnessChecks(this.#counters, this.#config, this.#workload.storedKeys());
+    const coursePassed = checks.every((check) => check.passed);
+    return {
+      config: this.#config,
+      seed: this.#options.seed,
+      counters: this.#counters,
+      latency: summarizeLatencies(this.#counters.latenciesS),
+      checks,
+      metrics: gradeMetrics(metricValues(this.#counters), this.#config.benchmarks),
+      linearizability,
+      operationCount: operations.length,
+      coursePassed,
+      passed: coursePassed && linearizability.linearizable,
+      stopReason: this.#stopReason,
+    };
+  }
+
+  #elapsedMs(): number {
+    return performance.now() - this.#startMs;
+  }
+
+  #stamp(): string {
+    return (this.#elapsedMs() / 1000).toFixed(4).padStart(2, "0");
+  }
+
+  /** A replica's output line, in the course's shape: `[12.3456  Replica 0001]: text`. */
+  #print(id: string, line: string): void {
+    this.#options.output.line(`[${this.#stamp()}  Replica ${id}]: ${line}`);
+  }
+
+  #note(text: string): void {
+    if (!this.#options.quiet) this.#options.output.line(`[${this.#stamp()}  Simulator]: ${text}`);
+  }
+
+  #sideText(): string {
+    return [...(this.#network.partition ?? [])].sort().join(" ");
+  }
+
+  #maxPacketsText(): string {
+    const value = this.#config.maxPackets;
+    return this.#config.maxPacketsGiven ? pyFloat(value) : String(value);
+  }
+
+  #drawProgress(): void {
+    const answered = this.#workload.records.filter((record) => record.reply).length;
+    this.#options.output.progress(
+      `[${
+        (this.#elapsedMs() / 1000).toFixed(1)
+      }/${this.#schedule.totalS} s] leader ${this.#network.leader} | msgs ${this.#counters.totalMsgs} | answered ${answered} | outstanding ${this.#workload.outstanding()}`,
+    );
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The simulator's UDP sockets: one per replica on 127.0.0.1, port chosen by the OS. The
+ * replica learns the port from its command line and says hello from its own socket; the
+ * simulator learns the replica's port from that hello (PROTOCOL.md section 1).
+ *
+ * @module
+ */
+
+const LOOPBACK = "127.0.0.1";
+
+/** One replica's socket on the simulator side. */
+export class ReplicaSocket {
+  /** The simulator's port for this replica. */
+  readonly port: number;
+  /** The replica's port, known once it said hello. */
+  remotePort: number | undefined;
+  readonly #conn: Deno.DatagramConn;
+  #closed = false;
+
+  private constructor(conn: Deno.DatagramConn) {
+    this.#conn = conn;
+    this.port = (conn.addr as Deno.NetAddr).port;
+  }
+
+  /**
+   * Opens a socket on 127.0.0.1 with an OS-chosen port.
+   *
+   * @returns The socket.
+   */
+  static open(): ReplicaSocket {
+    return new ReplicaSocket(
+      Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 }),
+    );
+  }
+
+  /** Whether {@linkcode close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Calls `onDatagram` for every datagram until the socket closes.
+   *
+   * @param onDatagram Receives the bytes and the sender's port.
+   */
+  async receive(onDatagram: (data: Uint8Array, fromPort: number) => void): Promise<void> {
+    try {
+      for await (const [data, addr] of this.#conn) {
+        onDatagram(data, (addr as Deno.NetAddr).port);
+      }
+    } catch (error) {
+      if (!this.#closed) throw error;
+    }
+  }
+
+  /**
+   * Sends a datagram to the replica (fire and forget, as UDP is).
+   *
+   * @param data The bytes.
+   * @returns Whether it was sent (false before the hello or after close).
+   */
+  send(data: Uint8Array): boolean {
+    if (this.#closed || this.remotePort === undefined) return false;
+    this.#conn.send(data, { transport: "udp", hostname: LOOPBACK, port: this.remotePort })
+      .catch(() => {});
+    return true;
+  }
+
+  /** Closes the socket; {@linkcode receive} then returns. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+  }
+}

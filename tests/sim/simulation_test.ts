@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { memoryOutput } from "../../lib/sim/_console.ts";
+import { loadConfig } from "../../lib/sim/config.ts";
+import { main } from "../../lib/sim/main.ts";
+import { runSimulation } from "../../lib/sim/simulation.ts";
+import { config } from "./_helpers.ts";
+
+const WRONG_REPLICA = "tests/fixtures/empty_get_replica";
+
+Deno.test('a replica answering every get with "" fails with incorrect responses and a linearizability violation', async () => {
+  const output = memoryOutput();
+  const result = await runSimulation({
+    config: config({ lifetime: 5, requests: 60, mix: 0.5, start_wait: 1, end_wait: 1 }),
+    seed: 11,
+    program: WRONG_REPLICA,
+    output,
+    quiet: true,
+  });
+  assert.ok(result.counters.incorrect > 0);
+  assert.deepEqual(
+    result.checks.filter((check) => !check.passed).map((check) => check.check),
+    ["incorrect", "total_msgs"],
+  );
+  assert.equal(result.coursePassed, false);
+  assert.equal(result.linearizability.linearizable, false);
+  assert.ok(result.linearizability.violations.length > 0);
+  assert.equal(result.passed, false);
+  assert.equal(result.counters.died, 0);
+  assert.deepEqual(result.counters.leaders, ["0000"]);
+  assert.ok(output.lines.some((line) => line.includes("incorrect value for a key")));
+});
+
+Deno.test("our replica passes a short config with a linearizable history", async () => {
+  const result = await runSimulation({
+    config: await loadConfig("configs/short/simple.json"),
+    seed: 1,
+    program: "./3700kvstore",
+    output: memoryOutput(),
+    quiet: true,
+  });
+  assert.deepEqual(result.checks.filter((check) => !check.passed), []);
+  assert.equal(result.linearizability.linearizable, true);
+  assert.equal(result.passed, true);
+  assert.ok(result.counters.totalMsgs > 0);
+});
+
+Deno.test("a missing replica program is refused before anything starts, with status 2", async () => {
+  const status = await main(
+    ["configs/short/simple.json", "--replica", "./no-such-replica"],
+    new AbortController().signal,
+  );
+  assert.equal(status, 2);
+});
+
+Deno.test("an invalid config is refused with status 2", async () => {
+  const status = await main(
+    ["tests/fixtures/not_json_config.txt", "--replica", WRONG_REPLICA],
+    new AbortController().signal,
+  );
+  assert.equal(status, 2);
+});
