@@ -1,6 +1,6 @@
 /**
  * Turns the workload's request records into the linearizability checker's history
- * (CONTEXT.md): acknowledged puts, unanswered puts (which may or may not have taken
+ * of whole operations: acknowledged puts, unanswered puts (which may or may not have taken
  * effect) and acknowledged gets. A request answered fail or redirect took no effect
  * by protocol and its retry is a new operation, so it is left out.
  *
