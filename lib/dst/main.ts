@@ -1,0 +1,157 @@
+/**
+ * The deterministic simulation CLI:
+ *
+ * ```
+ * deno task dst --seeds N [--from S] [--replicas 3..7] [--steps K] [--verbose]
+ * ```
+ *
+ * Runs seeds S … S+N-1 (S defaults to 1), prints each failing seed with the
+ * invariant it broke, the last events before it and the command that replays
+ * it, and ends with the line `N seeds, V violations, D duplicate oks`. Exits 0
+ * only when V is 0. Reads no clock: time a long run with the shell's `time`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { runSimulation, type SimulationOptions, type SimulationResult } from "./simulation.ts";
+
+/** The parsed command line. */
+export interface DstArguments {
+  seeds: number;
+  from: number;
+  replicas: number | undefined;
+  steps: number | undefined;
+  verbose: boolean;
+}
+
+/**
+ * Parses the command line.
+ *
+ * @param args The arguments after the script name.
+ * @returns The settings.
+ * @throws {RangeError} When a number is missing or out of range.
+ * @throws {TypeError} When an option is unknown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDstArguments } from "./main.ts";
+ * assert.equal(parseDstArguments(["--seeds", "3", "--from", "10"]).from, 10);
+ * ```
+ */
+export function parseDstArguments(args: readonly string[]): DstArguments {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      seeds: { type: "string", default: "100" },
+      from: { type: "string", default: "1" },
+      replicas: { type: "string" },
+      steps: { type: "string" },
+      verbose: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return {
+    seeds: integerOption("seeds", values.seeds, 1, Number.MAX_SAFE_INTEGER),
+    from: integerOption("from", values.from, 0, 2 ** 32 - 1),
+    replicas: values.replicas === undefined
+      ? undefined
+      : integerOption("replicas", values.replicas, 3, 7),
+    steps: values.steps === undefined
+      ? undefined
+      : integerOption("steps", values.steps, 1, 1_000_000),
+    verbose: values.verbose,
+  };
+}
+
+function integerOption(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new RangeError(
+      `Cannot run simulation as --${name} is ${text}: it must be an integer between ${min} and ${max}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Runs the seeds and prints the report.
+ *
+ * @param settings What to run.
+ * @param print Where lines go.
+ * @param simulate Runs one seed; tests substitute a broken cluster.
+ * @returns The number of seeds that broke an invariant.
+ */
+export function runSeeds(
+  settings: DstArguments,
+  print: (line: string) => void,
+  simulate: (options: SimulationOptions) => SimulationResult = runSimulation,
+): number {
+  let violations = 0;
+  let duplicates = 0;
+  let lostPuts = 0;
+  let undetermined = 0;
+  let simulatedMs = 0;
+  for (let seed = settings.from; seed < settings.from + settings.seeds; seed++) {
+    const result = simulate({
+      seed,
+      ...(settings.replicas === undefined ? {} : { replicas: settings.replicas }),
+      ...(settings.steps === undefined ? {} : { steps: settings.steps }),
+    });
+    duplicates += result.stats.explainedDuplicates;
+    lostPuts += result.stats.lostPuts;
+    simulatedMs += result.stats.simulatedMs;
+    if (result.stats.linearizabilityUndetermined) undetermined++;
+    if (settings.verbose) print(describeSeed(result));
+    if (result.violation !== undefined) {
+      violations++;
+      printFailure(result, settings, print);
+    }
+  }
+  print(
+    `simulated ${
+      (simulatedMs / 1000).toFixed(1)
+    } s in total; ${lostPuts} puts never answered; ${undetermined} seeds with keys the linearizability search could not decide`,
+  );
+  print(`${settings.seeds} seeds, ${violations} violations, ${duplicates} duplicate oks`);
+  return violations;
+}
+
+function describeSeed({ seed, replicas, violation, stats, traceHash }: SimulationResult): string {
+  const verdict = violation === undefined ? "ok" : `VIOLATION ${violation.invariant}`;
+  return `seed ${seed}: ${verdict}; ${replicas} replicas, ${stats.events} events, ${stats.messages} messages, ${stats.requests} requests, term ${stats.maxTerm}, ${stats.crashes} crashes, ${stats.partitions} partitions, ${
+    (stats.simulatedMs / 1000).toFixed(1)
+  } s simulated, trace ${traceHash}`;
+}
+
+function printFailure(
+  result: SimulationResult,
+  settings: DstArguments,
+  print: (line: string) => void,
+): void {
+  const violation = result.violation;
+  if (violation === undefined) return;
+  print(`seed ${result.seed} (${result.replicas} replicas) broke ${violation.invariant}`);
+  print(`  ${violation.message}`);
+  print(`  last ${result.trace.length} events:`);
+  for (const line of result.trace) print(`    ${line}`);
+  const options = [
+    `--seeds 1 --from ${result.seed}`,
+    settings.replicas === undefined ? "" : ` --replicas ${settings.replicas}`,
+    settings.steps === undefined ? "" : ` --steps ${settings.steps}`,
+  ].join("");
+  print(`  replay: deno task dst ${options} --verbose`);
+}
+
+if (import.meta.main) {
+  let settings: DstArguments;
+  try {
+    settings = parseDstArguments(Deno.args);
+  } catch (error: unknown) {
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(2);
+  }
+  Deno.exit(runSeeds(settings, (line) => console.log(line)) === 0 ? 0 : 1);
+}

@@ -1,0 +1,279 @@
+/**
+ * Simulated clients that behave like the course's (PROTOCOL.md section 4): gets
+ * of keys they wrote, puts that create keys or update them with MD5-chained
+ * values, several requests outstanding, and an immediate retry with a new MID
+ * on `redirect` or `fail`. Every MID and every reply is kept, so the run can
+ * check replies (no MID answered twice, none refused then accepted) and hand
+ * the history to the linearizability checker.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Operation } from "../check/mod.ts";
+import { BROADCAST, type ClientReply, type ClientRequest, type Id } from "../raft/messages.ts";
+import type { Prng } from "./prng.ts";
+
+/** A request on its way to a replica. */
+export interface Outgoing {
+  request: ClientRequest;
+  /** The replica it is sent to. */
+  to: Id;
+}
+
+/** One reply as a replica sent it. */
+export interface ReplyRecord {
+  type: ClientReply["type"];
+  /** The replica that sent it. */
+  replier: Id;
+  /** Simulated time at which the replica sent it. */
+  sentAt: number;
+}
+
+/** A reply the protocol forbids or that needs a closer look. */
+export interface ReplyAnomaly {
+  kind:
+    /** A reply for a MID no client sent. */
+    | "unknown_mid"
+    /** A second reply after a redirect or fail (the client had moved on to a new MID). */
+    | "reply_after_refusal"
+    /** A second reply after an ok: a duplicate, fatal only when nothing explains it. */
+    | "reply_after_ok"
+    /** An ok for a get without a string value. */
+    | "malformed_reply";
+  mid: string;
+  first: ReplyRecord | undefined;
+  second: ReplyRecord;
+}
+
+/** What the clients made of one reply. */
+export interface ReplyOutcome {
+  /** The retry with a new MID, after a redirect or fail. */
+  retry?: Outgoing;
+  anomaly?: ReplyAnomaly;
+}
+
+/** Everything known about one MID. */
+export interface RequestRecord {
+  request: ClientRequest;
+  /** The replica it was sent to. */
+  to: Id;
+  /** Simulated time at which the client sent it. */
+  invokedAt: number;
+  /** The first reply, if any. */
+  firstReply?: ReplyRecord;
+  /** When the first ok arrived at the client. */
+  okAt?: number;
+  /** For a get, the value the first ok carried. */
+  okValue?: string;
+}
+
+interface ClientState {
+  id: Id;
+  /** Whom the client believes leads, from the last reply's `leader`. */
+  leader: Id | undefined;
+  /** Keys this client created, with the last value it sent for each. */
+  lastSent: Map<string, string>;
+}
+
+/** How the clients behave. */
+export interface WorkloadOptions {
+  /** Share of requests that are gets, in [0, 1]. */
+  mix: number;
+  /**
+   * Share of requests sent to a random live replica rather than the known
+   * leader, as a client with stale routing would: without them every client
+   * follows an old leader until it is told otherwise, and a stale read at that
+   * leader could never be compared with a write committed by its successor.
+   */
+  strayRate: number;
+}
+
+/** Share of gets that read a key another client wrote, to mix writers and readers. */
+const FOREIGN_GET_RATE = 0.3;
+/** Chance that a put creates a new key when the client already has some. */
+const NEW_KEY_RATE = 0.3;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/**
+ * The clients of one run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Prng } from "./prng.ts";
+ * import { Workload } from "./workload.ts";
+ * const workload = new Workload(new Prng(1), ["0013"], { mix: 0.5, strayRate: 0 });
+ * const { request, to } = workload.issue(0, ["0000", "0001", "0002"]);
+ * assert.equal(request.type, "put");
+ * workload.receive({ src: to, dst: "0013", leader: to, type: "ok", MID: request.MID }, to, 5, 6, []);
+ * assert.equal(workload.history().length, 1);
+ * ```
+ */
+export class Workload {
+  readonly #prng: Prng;
+  readonly #clients: ClientState[];
+  readonly #options: WorkloadOptions;
+  readonly #records = new Map<string, RequestRecord>();
+  /** Every key some client created, for reads across clients. */
+  readonly #keys: string[] = [];
+  #duplicates = 0;
+
+  /**
+   * @param prng The workload's own random stream.
+   * @param clientIds Client ids.
+   * @param options How the clients behave.
+   */
+  constructor(prng: Prng, clientIds: readonly Id[], options: WorkloadOptions) {
+    this.#prng = prng;
+    this.#clients = clientIds.map((id) => ({ id, leader: undefined, lastSent: new Map() }));
+    this.#options = options;
+  }
+
+  /** Replies that came after an ok for the same MID. */
+  get duplicates(): number {
+    return this.#duplicates;
+  }
+
+  /**
+   * Makes a random client send a new request.
+   *
+   * @param now Simulated time.
+   * @param alive Replicas still running, at least one.
+   * @returns The request and its destination.
+   */
+  issue(now: number, alive: readonly Id[]): Outgoing {
+    const client = this.#prng.pick(this.#clients);
+    const ownKeys = [...client.lastSent.keys()];
+    const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
+    const request = wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
+    return this.#send(client, request, now, alive);
+  }
+
+  /**
+   * Takes a reply as the client receives it.
+   *
+   * @param reply The reply.
+   * @param replier The replica that sent it.
+   * @param sentAt When the replica sent it.
+   * @param now When it arrives.
+   * @param alive Replicas still running, for a retry.
+   * @returns The retry to send, and what was wrong with the reply, if anything.
+   */
+  receive(
+    reply: ClientReply,
+    replier: Id,
+    sentAt: number,
+    now: number,
+    alive: readonly Id[],
+  ): ReplyOutcome {
+    const second: ReplyRecord = { type: reply.type, replier, sentAt };
+    const record = this.#records.get(reply.MID);
+    if (record === undefined) {
+      return { anomaly: { kind: "unknown_mid", mid: reply.MID, first: undefined, second } };
+    }
+    const first = record.firstReply;
+    if (first !== undefined) {
+      if (first.type !== "ok") {
+        return { anomaly: { kind: "reply_after_refusal", mid: reply.MID, first, second } };
+      }
+      this.#duplicates++;
+      return { anomaly: { kind: "reply_after_ok", mid: reply.MID, first, second } };
+    }
+    record.firstReply = second;
+    const client = this.#clients.find((c) => c.id === record.request.src) as ClientState;
+    client.leader = reply.leader === BROADCAST ? undefined : reply.leader;
+    if (reply.type !== "ok") return { retry: this.#send(client, record.request, now, alive) };
+    record.okAt = now;
+    if (record.request.type === "get") {
+      if (typeof reply.value !== "string") {
+        return { anomaly: { kind: "malformed_reply", mid: reply.MID, first: undefined, second } };
+      }
+      record.okValue = reply.value;
+    }
+    return {};
+  }
+
+  /** Makes every client forget the leader, as `part_hard` and `kill_leader` do. */
+  forgetLeaders(): void {
+    for (const client of this.#clients) client.leader = undefined;
+  }
+
+  /** @returns Every MID sent so far with what happened to it. */
+  records(): IterableIterator<RequestRecord> {
+    return this.#records.values();
+  }
+
+  /** @returns Sent requests that have had no reply yet. */
+  unanswered(): RequestRecord[] {
+    return [...this.#records.values()].filter((record) => record.firstReply === undefined);
+  }
+
+  /**
+   * The history for the linearizability checker: every acknowledged get and
+   * put, and every put that got no reply at all (it may or may not have taken
+   * effect). Puts refused with redirect or fail took no effect and are left out.
+   *
+   * @returns The operations.
+   */
+  history(): Operation[] {
+    const ops: Operation[] = [];
+    for (const record of this.#records.values()) {
+      const { request, invokedAt, okAt, firstReply } = record;
+      const base = { key: request.key, invokedAt, client: request.src, mid: request.MID };
+      if (request.type === "put" && (okAt !== undefined || firstReply === undefined)) {
+        ops.push({ ...base, kind: "put", value: request.value, returnedAt: okAt ?? Infinity });
+      } else if (request.type === "get" && okAt !== undefined) {
+        ops.push({ ...base, kind: "get", value: record.okValue ?? "", returnedAt: okAt });
+      }
+    }
+    return ops;
+  }
+
+  #get(client: ClientState, ownKeys: readonly string[]): ClientRequest {
+    const foreign = this.#prng.chance(FOREIGN_GET_RATE);
+    const key = this.#prng.pick(foreign ? this.#keys : ownKeys);
+    return { src: client.id, dst: BROADCAST, leader: BROADCAST, type: "get", MID: "", key };
+  }
+
+  #put(client: ClientState, ownKeys: readonly string[]): ClientRequest {
+    let key: string;
+    let value: string;
+    if (ownKeys.length === 0 || this.#prng.chance(NEW_KEY_RATE)) {
+      key = this.#randomString(12);
+      value = md5(key);
+      this.#keys.push(key);
+    } else {
+      key = this.#prng.pick(ownKeys);
+      // Chained from the last value sent, not the last acknowledged as the
+      // course does, so that every put writes a distinct value.
+      value = md5(client.lastSent.get(key) as string);
+    }
+    client.lastSent.set(key, value);
+    return { src: client.id, dst: BROADCAST, leader: BROADCAST, type: "put", MID: "", key, value };
+  }
+
+  #send(client: ClientState, request: ClientRequest, now: number, alive: readonly Id[]): Outgoing {
+    const stray = this.#prng.chance(this.#options.strayRate);
+    const to = !stray && client.leader !== undefined && alive.includes(client.leader)
+      ? client.leader
+      : this.#prng.pick(alive);
+    const sent = { ...request, dst: to, leader: client.leader ?? BROADCAST, MID: this.#mid() };
+    this.#records.set(sent.MID, { request: sent, to, invokedAt: now });
+    return { request: sent, to };
+  }
+
+  #mid(): string {
+    return this.#randomString(16);
+  }
+
+  #randomString(length: number): string {
+    let text = "";
+    for (let i = 0; i < length; i++) text += ALPHABET[this.#prng.int(0, ALPHABET.length - 1)];
+    return text;
+  }
+}
+
+function md5(text: string): string {
+  return createHash("md5").update(text).digest("hex");
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { runSimulation } from "../../lib/dst/mod.ts";
+import { deafReplica, forgetfulPutReplica, staleReadReplica } from "./_broken_replicas.ts";
+
+Deno.test("300 seeds with the default workload break no invariant", () => {
+  const failures: string[] = [];
+  for (let seed = 1; seed <= 300; seed++) {
+    const { violation } = runSimulation({ seed });
+    if (violation !== undefined) {
+      failures.push(`seed ${seed}: ${violation.invariant}: ${violation.message}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
+
+Deno.test("every replica count from 3 to 7 runs clean", () => {
+  for (let replicas = 3; replicas <= 7; replicas++) {
+    assert.equal(
+      runSimulation({ seed: 1000 + replicas, replicas, steps: 60 }).violation,
+      undefined,
+    );
+  }
+});
+
+Deno.test("the same seed gives the identical run", () => {
+  for (const seed of [3, 99, 4242]) {
+    const first = runSimulation({ seed, steps: 60 });
+    const second = runSimulation({ seed, steps: 60 });
+    assert.equal(first.traceHash, second.traceHash);
+    assert.deepEqual(first.trace, second.trace);
+    assert.deepEqual(first.stats, second.stats);
+  }
+});
+
+Deno.test("different seeds give different runs", () => {
+  const hashes = new Set(
+    [1, 2, 3, 4, 5].map((seed) => runSimulation({ seed, steps: 40 }).traceHash),
+  );
+  assert.equal(hashes.size, 5);
+});
+
+Deno.test("replicas answering gets from their own state are caught as non-linearizable", () => {
+  const caught = firstViolation((seed) =>
+    runSimulation({ seed, steps: 80, createReplica: staleReadReplica })
+  );
+  assert.equal(caught?.invariant, "linearizability");
+});
+
+Deno.test("puts acknowledged without replication are caught", () => {
+  const caught = firstViolation((seed) =>
+    runSimulation({ seed, steps: 40, createReplica: forgetfulPutReplica })
+  );
+  assert.ok(caught !== undefined);
+  assert.match(caught.invariant, /acknowledged_put_committed|linearizability/);
+});
+
+Deno.test("a cluster that never elects a leader breaks liveness", () => {
+  const { violation } = runSimulation({ seed: 2, steps: 20, createReplica: deafReplica });
+  assert.equal(violation?.invariant, "liveness");
+  assert.match(violation?.message ?? "", /after faults stopped: 0 live leaders/);
+});
+
+Deno.test("a failing run keeps the last events of its trace", () => {
+  const result = runSimulation({
+    seed: 1,
+    steps: 40,
+    createReplica: forgetfulPutReplica,
+    traceLength: 7,
+  });
+  assert.ok(result.violation !== undefined);
+  assert.equal(result.trace.length, 7);
+  assert.match(result.trace.at(-1) ?? "", /VIOLATION/);
+});
+
+Deno.test("out-of-range settings are refused", () => {
+  assert.throws(() => runSimulation({ seed: 1, replicas: 2 }), RangeError);
+  assert.throws(() => runSimulation({ seed: 1, replicas: 8 }), RangeError);
+  assert.throws(() => runSimulation({ seed: 1, steps: 0 }), RangeError);
+});
+
+function firstViolation(
+  run: (seed: number) => ReturnType<typeof runSimulation>,
+): ReturnType<typeof runSimulation>["violation"] {
+  for (let seed = 1; seed <= 50; seed++) {
+    const { violation } = run(seed);
+    if (violation !== undefined) return violation;
+  }
+  return undefined;
+}

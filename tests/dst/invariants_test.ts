@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { type ReplicaView, SafetyMonitor } from "../../lib/dst/mod.ts";
+import type { Entry } from "../../lib/raft/messages.ts";
+
+/** A hand-made replica state for the monitor. */
+function replica(
+  id: string,
+  state: Partial<Omit<ReplicaView, "entryAt" | "read">> & {
+    log?: Entry[];
+    store?: Record<string, string>;
+  } = {},
+): ReplicaView {
+  const log = state.log ?? [];
+  return {
+    id,
+    role: state.role ?? "follower",
+    currentTerm: state.currentTerm ?? 1,
+    commitIndex: state.commitIndex ?? 0,
+    lastApplied: state.lastApplied ?? state.commitIndex ?? 0,
+    lastIndex: log.length,
+    entryAt: (index) => log[index - 1],
+    read: (key) => state.store?.[key] ?? "",
+  };
+}
+
+const noop1: Entry = { term: 1 };
+const putA: Entry = { term: 1, key: "k", value: "a", client: "0013", MID: "m1" };
+const putB: Entry = { term: 1, key: "k", value: "b", client: "0013", MID: "m2" };
+
+Deno.test("two leaders in one term break election safety", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { role: "leader", currentTerm: 3 }));
+  monitor.observe(replica("0001", { role: "leader", currentTerm: 4 }));
+  assert.throws(
+    () => monitor.observe(replica("0002", { role: "leader", currentTerm: 3 })),
+    /election_safety: 0002 and 0000 are both leaders of term 3/,
+  );
+});
+
+Deno.test("the same leader observed twice in its term is fine", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { role: "leader", currentTerm: 3 }));
+  monitor.observe(replica("0000", { role: "leader", currentTerm: 3, log: [{ term: 3 }] }));
+  assert.deepEqual([...monitor.leaders], [[3, "0000"]]);
+});
+
+Deno.test("entries of equal index and term over different prefixes break log matching", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA, { term: 2 }] }));
+  assert.throws(
+    () => monitor.observe(replica("0001", { log: [noop1, putB, { term: 2 }] })),
+    /log_matching/,
+  );
+});
+
+Deno.test("a committed entry removed from a log is caught", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
+  assert.throws(
+    () => monitor.observe(replica("0000", { log: [noop1], commitIndex: 1 })),
+    /committed_entry_kept/,
+  );
+});
+
+Deno.test("a committed entry replaced in a log is caught", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
+  assert.throws(
+    () => monitor.observe(replica("0000", { log: [noop1, { ...putB, term: 2 }], commitIndex: 2 })),
+    /committed_entry_kept: 0000 lost or replaced its entry at 2/,
+  );
+});
+
+Deno.test("an uncommitted suffix may be replaced", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 1 }));
+  monitor.observe(replica("0000", { log: [noop1, { term: 2 }], commitIndex: 1 }));
+});
+
+Deno.test("two replicas committing different entries at one index break state-machine safety", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
+  assert.throws(
+    () =>
+      monitor.observe(
+        replica("0001", { currentTerm: 2, log: [noop1, { term: 2 }], commitIndex: 2 }),
+      ),
+    /state_machine_safety/,
+  );
+});
+
+Deno.test("a commit index moving backwards is caught", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
+  assert.throws(
+    () => monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 1 })),
+    /committed_entry_kept/,
+  );
+});
+
+Deno.test("applying beyond the commit index is caught", () => {
+  const monitor = new SafetyMonitor();
+  assert.throws(
+    () => monitor.observe(replica("0000", { log: [noop1], commitIndex: 0, lastApplied: 1 })),
+    /state_machine_safety/,
+  );
+});
+
+Deno.test("a leader missing a committed entry breaks leader completeness", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
+  assert.throws(
+    () => monitor.observe(replica("0001", { role: "leader", currentTerm: 2, log: [noop1] })),
+    /leader_completeness/,
+  );
+});
+
+Deno.test("a store that differs from the replayed committed log is caught", () => {
+  const monitor = new SafetyMonitor();
+  const good = replica("0000", { log: [noop1, putA, putB], commitIndex: 3, store: { k: "b" } });
+  monitor.observe(good);
+  monitor.checkAppliedState(good, ["k", "other"]);
+  const stale = replica("0001", { log: [noop1, putA, putB], commitIndex: 3, store: { k: "a" } });
+  monitor.observe(stale);
+  assert.throws(() => monitor.checkAppliedState(stale, ["k"]), /applied_state/);
+});

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { parseDstArguments, runSeeds } from "../../lib/dst/main.ts";
+import { runSimulation } from "../../lib/dst/mod.ts";
+import { forgetfulPutReplica } from "./_broken_replicas.ts";
+
+Deno.test("the command line takes seeds, start, replicas, steps and verbose", () => {
+  assert.deepEqual(
+    parseDstArguments([
+      "--seeds",
+      "5",
+      "--from",
+      "9",
+      "--replicas",
+      "7",
+      "--steps",
+      "30",
+      "--verbose",
+    ]),
+    { seeds: 5, from: 9, replicas: 7, steps: 30, verbose: true },
+  );
+  assert.throws(
+    () => parseDstArguments(["--replicas", "2"]),
+    /--replicas is 2: it must be an integer between 3 and 7/,
+  );
+  assert.throws(() => parseDstArguments(["--seeds", "x"]), RangeError);
+  assert.throws(() => parseDstArguments(["--bogus"]), TypeError);
+});
+
+Deno.test("a clean run ends with the seed and violation count", () => {
+  const lines: string[] = [];
+  const violations = runSeeds(
+    parseDstArguments(["--seeds", "2", "--steps", "20"]),
+    (line) => lines.push(line),
+  );
+  assert.equal(violations, 0);
+  assert.match(lines.at(-1) ?? "", /^2 seeds, 0 violations, \d+ duplicate oks$/);
+});
+
+Deno.test("a failing seed prints its invariant, its trace and the replay command", () => {
+  const lines: string[] = [];
+  const settings = parseDstArguments(["--seeds", "1", "--from", "4", "--steps", "30"]);
+  const violations = runSeeds(
+    settings,
+    (line) => lines.push(line),
+    (options) => runSimulation({ ...options, createReplica: forgetfulPutReplica }),
+  );
+  assert.equal(violations, 1);
+  assert.match(lines[0] ?? "", /^seed 4 \(\d replicas\) broke /);
+  assert.ok(lines.includes("  replay: deno task dst --seeds 1 --from 4 --steps 30 --verbose"));
+  assert.equal(lines.at(-1), "1 seeds, 1 violations, 0 duplicate oks");
+});

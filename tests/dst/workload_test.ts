@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { Prng } from "../../lib/dst/prng.ts";
+import { Workload } from "../../lib/dst/workload.ts";
+import type { ClientReply, ClientRequest } from "../../lib/raft/messages.ts";
+
+const replicas = ["0000", "0001", "0002"];
+
+function reply(request: ClientRequest, type: ClientReply["type"], leader = "0001"): ClientReply {
+  return { src: request.dst, dst: request.src, leader, type, MID: request.MID };
+}
+
+Deno.test("a redirected request is retried at once with a new MID at the named leader", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const { request } = workload.issue(0, replicas);
+  const { retry } = workload.receive(reply(request, "redirect", "0002"), "0000", 1, 2, replicas);
+  assert.equal(retry?.to, "0002");
+  assert.notEqual(retry?.request.MID, request.MID);
+  assert.equal(retry?.request.type, request.type);
+});
+
+Deno.test("a retry goes to a live replica when the named leader is dead", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const { request } = workload.issue(0, replicas);
+  const { retry } = workload.receive(reply(request, "fail", "0002"), "0000", 1, 2, ["0000"]);
+  assert.equal(retry?.to, "0000");
+});
+
+Deno.test("requests follow the leader the last reply named", () => {
+  const workload = new Workload(new Prng(9), ["0013"], { mix: 0, strayRate: 0 });
+  const first = workload.issue(0, replicas);
+  workload.receive(reply(first.request, "ok", "0002"), first.to, 1, 2, replicas);
+  assert.equal(workload.issue(3, replicas).to, "0002");
+  workload.forgetLeaders();
+  const tos = new Set(Array.from({ length: 30 }, (_, i) => workload.issue(10 + i, replicas).to));
+  assert.ok(tos.size > 1);
+});
+
+Deno.test("an ok after a redirect for the same MID is reported", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const { request } = workload.issue(0, replicas);
+  workload.receive(reply(request, "redirect"), "0000", 1, 2, replicas);
+  const { anomaly } = workload.receive(reply(request, "ok"), "0001", 3, 4, replicas);
+  assert.equal(anomaly?.kind, "reply_after_refusal");
+  assert.equal(anomaly?.first?.type, "redirect");
+});
+
+Deno.test("a second ok for one MID is reported and counted as a duplicate", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const { request } = workload.issue(0, replicas);
+  workload.receive(reply(request, "ok"), "0000", 1, 2, replicas);
+  const { anomaly } = workload.receive(reply(request, "ok"), "0001", 3, 4, replicas);
+  assert.equal(anomaly?.kind, "reply_after_ok");
+  assert.equal(anomaly?.first?.replier, "0000");
+  assert.equal(workload.duplicates, 1);
+});
+
+Deno.test("a reply for a MID never sent is reported", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const stray: ClientReply = { src: "0000", dst: "0013", leader: "0000", type: "ok", MID: "nope" };
+  assert.equal(workload.receive(stray, "0000", 1, 2, replicas).anomaly?.kind, "unknown_mid");
+});
+
+Deno.test("the history keeps acknowledged and unanswered puts but not refused ones", () => {
+  const workload = new Workload(new Prng(5), ["0013"], { mix: 0, strayRate: 0 });
+  const acked = workload.issue(0, replicas).request;
+  const refused = workload.issue(1, replicas).request;
+  const silent = workload.issue(2, replicas).request;
+  workload.receive(reply(acked, "ok"), "0000", 3, 4, replicas);
+  workload.receive(reply(refused, "fail"), "0000", 3, 5, replicas);
+  const byMid = new Map(workload.history().map((op) => [op.mid, op]));
+  assert.equal(byMid.get(acked.MID)?.returnedAt, 4);
+  assert.equal(byMid.get(silent.MID)?.returnedAt, Infinity);
+  assert.equal(byMid.has(refused.MID), false);
+});
+
+Deno.test("puts write distinct MD5-chained values and gets read written keys", () => {
+  const workload = new Workload(new Prng(11), ["0013", "0014"], { mix: 0.5, strayRate: 0 });
+  const values = new Set<string>();
+  const keys = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const { request, to } = workload.issue(i, replicas);
+    if (request.type === "put") {
+      assert.match(request.value, /^[0-9a-f]{32}$/);
+      assert.ok(!values.has(request.value));
+      values.add(request.value);
+      keys.add(request.key);
+    } else {
+      assert.ok(keys.has(request.key));
+    }
+    workload.receive(reply(request, "ok", to), to, i, i, replicas);
+  }
+  assert.ok(workload.history().some((op) => op.kind === "get"));
+});
