@@ -106,11 +106,17 @@ export function performanceLines(result: RunResult, style: Style): string[] {
 export function extrasLines(result: RunResult): string[] {
   const ms = (seconds: number): string => (seconds * 1000).toFixed(2);
   const l = result.latency;
+  const split = result.latencyByReply;
   const lines = [
     `Seed: ${result.seed}`,
     `Latency p50/p90/p99/max: ${ms(l.p50S)}/${ms(l.p90S)}/${ms(l.p99S)}/${
       ms(l.maxS)
     } ms (${l.count} replies)`,
+    `Latency p50 by reply: get ok ${ms(split.getOk.p50S)} ms (${split.getOk.count}), put ok ${
+      ms(split.putOk.p50S)
+    } ms (${split.putOk.count}), redirect/fail ${
+      ms(split.refused.p50S)
+    } ms (${split.refused.count})`,
   ];
   const report = result.linearizability;
   if (report.linearizable) {
@@ -275,6 +281,11 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
       p90: result.latency.p90S,
       p99: result.latency.p99S,
       max: result.latency.maxS,
+    },
+    p50_by_reply: {
+      get_ok: result.latencyByReply.getOk.p50S,
+      put_ok: result.latencyByReply.putOk.p50S,
+      redirect_or_fail: result.latencyByReply.refused.p50S,
     },
     tiers,
     counters: {

@@ -25,7 +25,14 @@ import {
   metricValues,
 } from "./score.ts";
 import { ReplicaSocket } from "./sockets.ts";
-import { type Counters, createCounters, type LatencySummary, summarizeLatencies } from "./stats.ts";
+import {
+  type Counters,
+  createCounters,
+  type LatencyByReply,
+  latencyByReply,
+  type LatencySummary,
+  summarizeLatencies,
+} from "./stats.ts";
 
 /** How often the live progress line is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -55,6 +62,8 @@ export interface RunResult {
   seed: number;
   counters: Counters;
   latency: LatencySummary;
+  /** The same latencies split into gets answered ok, puts answered ok, and refusals. */
+  latencyByReply: LatencyByReply;
   checks: CheckResult[];
   metrics: MetricResult[];
   linearizability: LinearizabilityReport;
@@ -394,6 +403,7 @@ class Run {
       seed: this.#options.seed,
       counters: this.#counters,
       latency: summarizeLatencies(this.#counters.latenciesS),
+      latencyByReply: latencyByReply(this.#workload.records),
       checks,
       metrics: gradeMetrics(metricValues(this.#counters), this.#config.benchmarks),
       linearizability,

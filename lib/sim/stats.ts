@@ -134,6 +134,50 @@ export function summarizeLatencies(latenciesS: readonly number[]): LatencySummar
   };
 }
 
+/** Latencies split by the kind of request and of reply. */
+export interface LatencyByReply {
+  /** Gets answered ok. */
+  getOk: LatencySummary;
+  /** Puts answered ok. */
+  putOk: LatencySummary;
+  /** Requests answered redirect or fail. */
+  refused: LatencySummary;
+}
+
+/** The parts of a request record a latency split needs. */
+export interface RepliedRequest {
+  kind: "get" | "put";
+  invokedAtMs: number;
+  reply?: { type: "ok" | "fail" | "redirect"; atMs: number };
+}
+
+/**
+ * Splits first-reply latencies by outcome: the course's single median mixes
+ * lease reads, commits and redirects, so this shows which one moves it.
+ *
+ * @param records Requests with their first reply, if any.
+ * @returns A summary per outcome, in seconds.
+ * @example
+ * ```ts
+ * import { latencyByReply } from "./stats.ts";
+ * const split = latencyByReply([{ kind: "put", invokedAtMs: 0, reply: { type: "ok", atMs: 3 } }]);
+ * if (split.putOk.medianS !== 0.003 || split.getOk.count !== 0) throw new Error();
+ * ```
+ */
+export function latencyByReply(records: readonly RepliedRequest[]): LatencyByReply {
+  const split = { getOk: [] as number[], putOk: [] as number[], refused: [] as number[] };
+  for (const { kind, invokedAtMs, reply } of records) {
+    if (reply === undefined) continue;
+    const bucket = reply.type !== "ok" ? split.refused : kind === "get" ? split.getOk : split.putOk;
+    bucket.push((reply.atMs - invokedAtMs) / 1000);
+  }
+  return {
+    getOk: summarizeLatencies(split.getOk),
+    putOk: summarizeLatencies(split.putOk),
+    refused: summarizeLatencies(split.refused),
+  };
+}
+
 /**
  * The nearest-rank percentile: the smallest value with at least `p`% of values at or below it.
  *

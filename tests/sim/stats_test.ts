@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { pyFloat, pyNumber } from "../../lib/sim/_pyfmt.ts";
-import { createCounters, failures, recordLeader, summarizeLatencies } from "../../lib/sim/stats.ts";
+import {
+  createCounters,
+  failures,
+  latencyByReply,
+  recordLeader,
+  summarizeLatencies,
+} from "../../lib/sim/stats.ts";
 
 Deno.test("the course's median is sorted[floor(n / 2)], the upper middle", () => {
   assert.equal(summarizeLatencies([0.4, 0.1, 0.3, 0.2]).medianS, 0.3);
@@ -56,4 +62,22 @@ Deno.test("floats print as Python's repr", () => {
   assert.equal(pyFloat(0.1 + 0.2), "0.30000000000000004");
   assert.equal(pyNumber(1200), "1200");
   assert.equal(pyNumber(0.05), "0.05");
+});
+
+Deno.test("latencies split into gets ok, puts ok and refusals; unanswered ones are left out", () => {
+  const split = latencyByReply([
+    { kind: "get", invokedAtMs: 0, reply: { type: "ok", atMs: 1 } },
+    { kind: "put", invokedAtMs: 10, reply: { type: "ok", atMs: 14 } },
+    { kind: "put", invokedAtMs: 20, reply: { type: "redirect", atMs: 22 } },
+    { kind: "get", invokedAtMs: 30, reply: { type: "fail", atMs: 33 } },
+    { kind: "put", invokedAtMs: 40 },
+  ]);
+  assert.deepEqual(
+    [split.getOk.count, split.putOk.count, split.refused.count],
+    [1, 1, 2],
+  );
+  assert.equal(split.getOk.p50S, 0.001);
+  assert.equal(split.putOk.p50S, 0.004);
+  assert.equal(split.refused.p50S, 0.002);
+  assert.equal(split.refused.maxS, 0.003);
 });
