@@ -92,7 +92,7 @@ export function runSeeds(
   let violations = 0;
   let duplicates = 0;
   let lostPuts = 0;
-  let undetermined = 0;
+  const undetermined: number[] = [];
   let simulatedMs = 0;
   for (let seed = settings.from; seed < settings.from + settings.seeds; seed++) {
     const result = simulate({
@@ -103,7 +103,7 @@ export function runSeeds(
     duplicates += result.stats.explainedDuplicates;
     lostPuts += result.stats.lostPuts;
     simulatedMs += result.stats.simulatedMs;
-    if (result.stats.linearizabilityUndetermined) undetermined++;
+    if (result.stats.linearizabilityUndetermined) undetermined.push(seed);
     if (settings.verbose) print(describeSeed(result));
     if (result.violation !== undefined) {
       violations++;
@@ -113,10 +113,20 @@ export function runSeeds(
   print(
     `simulated ${
       (simulatedMs / 1000).toFixed(1)
-    } s in total; ${lostPuts} puts never answered; ${duplicates} duplicate oks after a crash, partition or step-down; ${undetermined} seeds with keys the linearizability search could not decide`,
+    } s in total; ${lostPuts} puts never answered; ${duplicates} duplicate oks after a crash, partition or step-down; ${
+      describeUndetermined(undetermined)
+    }`,
   );
   print(`${settings.seeds} seeds, ${violations} violations`);
   return violations;
+}
+
+/** Names the first few seeds whose history the checker could not decide, so they can be replayed. */
+function describeUndetermined(seeds: readonly number[]): string {
+  const shown = seeds.slice(0, 10).join(", ");
+  const more = seeds.length > 10 ? ", ..." : "";
+  const list = seeds.length === 0 ? "" : ` (${shown}${more})`;
+  return `${seeds.length} seeds with keys the linearizability search could not decide${list}`;
 }
 
 function describeSeed({ seed, replicas, violation, stats, traceHash }: SimulationResult): string {
