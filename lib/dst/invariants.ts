@@ -25,7 +25,8 @@ export type InvariantName =
   | "committed_put_acknowledged"
   | "applied_state"
   | "linearizability"
-  | "liveness";
+  | "liveness"
+  | "replica_threw";
 
 /** A broken property: the run stops and reports it. */
 export class InvariantViolation extends Error {

@@ -321,7 +321,8 @@ class Simulation {
     const id = this.#ids[index] as Id;
     this.#trace.record(this.#now, id, "received", message);
     const replica = this.#replicas[index] as SimulatedReplica;
-    replica.step(message, (this.#clocks[index] as ReplicaClock).read(this.#now));
+    const now = (this.#clocks[index] as ReplicaClock).read(this.#now);
+    this.#guard(id, `step(${message.type})`, () => replica.step(message, now));
     this.#afterReplicaEvent(index);
   }
 
@@ -330,8 +331,23 @@ class Simulation {
     this.#scheduledDeadline[index] = NaN;
     const now = (this.#clocks[index] as ReplicaClock).read(this.#now, deadline);
     this.#trace.record(this.#now, this.#ids[index] as Id, "tick");
-    (this.#replicas[index] as SimulatedReplica).tick(now);
+    const replica = this.#replicas[index] as SimulatedReplica;
+    this.#guard(replica.id, "tick", () => replica.tick(now));
     this.#afterReplicaEvent(index);
+  }
+
+  /**
+   * Calls into a replica. The real shell logs and survives a core that throws,
+   * but here it is a bug in the core, reported like a broken invariant so the
+   * seed is counted and replayable instead of ending the whole run.
+   */
+  #guard(id: Id, call: string, enter: () => void): void {
+    try {
+      enter();
+    } catch (error: unknown) {
+      const reason = error instanceof Error ? error.stack ?? error.message : String(error);
+      throw new InvariantViolation("replica_threw", `${id} threw in ${call}: ${reason}`);
+    }
   }
 
   /** Routes what the replica queued, re-arms its timer and checks the invariants. */

@@ -106,3 +106,11 @@ export function deafReplica(options: RaftOptions): SimulatedReplica {
     (_, message) => message.type === "get" || message.type === "put" ? undefined : "drop",
   );
 }
+
+/** The core throws on the first put it receives, as a core with a crash bug would. */
+export function throwingReplica(options: RaftOptions): SimulatedReplica {
+  return new InterceptingReplica(options, (_, message) => {
+    if (message.type === "put") throw new TypeError("planted: cannot apply put");
+    return undefined;
+  });
+}

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { runSimulation } from "../../lib/dst/mod.ts";
-import { deafReplica, forgetfulPutReplica, staleReadReplica } from "./_broken_replicas.ts";
+import {
+  deafReplica,
+  forgetfulPutReplica,
+  staleReadReplica,
+  throwingReplica,
+} from "./_broken_replicas.ts";
 
 Deno.test("300 seeds with the default workload break no invariant", () => {
   const failures: string[] = [];
@@ -58,6 +63,15 @@ Deno.test("a cluster that never elects a leader breaks liveness", () => {
   const { violation } = runSimulation({ seed: 2, steps: 20, createReplica: deafReplica });
   assert.equal(violation?.invariant, "liveness");
   assert.match(violation?.message ?? "", /after faults stopped: 0 live leaders/);
+});
+
+Deno.test("a core that throws is a violation of that seed, not the end of the run", () => {
+  const { violation } = runSimulation({ seed: 3, steps: 20, createReplica: throwingReplica });
+  assert.equal(violation?.invariant, "replica_threw");
+  assert.match(
+    violation?.message ?? "",
+    /threw in step\(put\): TypeError: planted: cannot apply put/,
+  );
 });
 
 Deno.test("a failing run keeps the last events of its trace", () => {
