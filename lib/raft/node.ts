@@ -642,12 +642,40 @@ export class RaftNode {
     }
   }
 
-  /** Sends new entries at once to every follower that may take them (pipelining). */
+  /**
+   * Sends new entries at once to every follower that may take them (pipelining).
+   * When every follower is replicating from the same index, one broadcast
+   * carries them: the simulator counts it as N-1 messages all the same, but the
+   * leader sends one datagram instead of N-1, so the last follower gets the
+   * entries no later than the first.
+   */
   #broadcastAppend(now: number): void {
-    for (const [peer, progress] of this.#progress.followers) {
-      this.#maybeSendAppend(peer, progress, now);
+    if (!this.#sendSharedAppend(now)) {
+      for (const [peer, progress] of this.#progress.followers) {
+        this.#maybeSendAppend(peer, progress, now);
+      }
+    }
+    for (const progress of this.#progress.followers.values()) {
       this.#scheduleRetransmit(progress, now);
     }
+  }
+
+  /** @returns Whether one broadcast AppendEntries went to every follower. */
+  #sendSharedAppend(now: number): boolean {
+    const followers = [...this.#progress.followers.values()];
+    const nextIndex = followers[0]?.nextIndex;
+    const shared = nextIndex !== undefined && nextIndex <= this.#log.lastIndex &&
+      followers.every((progress) =>
+        progress.state === "replicate" && progress.nextIndex === nextIndex
+      );
+    if (!shared) return false;
+    const entries = this.#log.slice(nextIndex, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
+    this.#send(this.#appendEntries(BROADCAST, nextIndex - 1, entries, now));
+    for (const progress of followers) {
+      progress.lastSentAt = now;
+      progress.nextIndex = nextIndex + entries.length;
+    }
+    return true;
   }
 
   #maybeSendAppend(peer: Id, progress: Progress, now: number): void {

@@ -256,6 +256,41 @@ Deno.test("a put is sent to followers immediately", () => {
 });
 
 /**
+ * Followers replicating from the same index get a put in one broadcast, which
+ * the simulator counts as N-1 messages like separate sends; a follower behind
+ * the others gets its own AppendEntries. Message economy (PROTOCOL.md section 5).
+ */
+Deno.test("a put goes out as one broadcast only while every follower is at the same index", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  for (const peer of PEERS) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 1);
+  }
+  node.ready();
+  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
+  const shared = deliver(node, { ...request, MID: "p1", value: "1" }, at + 2);
+  assert.deepEqual(shared.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 2 }), at + 3);
+  }
+  node.ready();
+  const lagging = "0003";
+  node.step(
+    appendReply(lagging, {
+      term: node.currentTerm,
+      success: false,
+      conflictIndex: 1,
+      sentAt: at + 2,
+    }),
+    at + 3,
+  );
+  node.ready();
+  const separate = deliver(node, { ...request, MID: "p2", value: "2" }, at + 4);
+  assert.ok(separate.every((m) => m.dst !== "FFFF"));
+  assert.deepEqual(appendsTo(separate, "0001")[0]?.entries.map((e) => e.MID), ["p2"]);
+});
+
+/**
  * One AppendEntries carries at most maxEntriesPerAppend entries, and a follower
  * far behind is caught up by several of them.
  */
