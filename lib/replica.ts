@@ -193,14 +193,18 @@ class Shell {
     }
   }
 
-  /** Drains the core's output: sends its messages and adopts its deadline. */
+  /**
+   * Drains the core's output: sends its messages and adopts its deadline. The
+   * sends start together rather than one after another completes, so the last
+   * follower's AppendEntries and a client's ok do not wait for earlier sends.
+   */
   async #flush(): Promise<void> {
     const { messages, deadline } = this.#node.ready();
     if (deadline !== this.#deadline) {
       this.#deadline = deadline;
       this.#wake.abort();
     }
-    for (const message of messages) await this.#send(message);
+    await Promise.all(messages.map((message) => this.#send(message)));
   }
 
   async #send(message: OutboundMessage): Promise<void> {
