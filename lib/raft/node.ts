@@ -660,22 +660,45 @@ export class RaftNode {
     }
   }
 
-  /** @returns Whether one broadcast AppendEntries went to every follower. */
+  /**
+   * @returns Whether one broadcast AppendEntries went to every follower: all are
+   *   replicating and everything any of them has not acknowledged fits in it.
+   */
   #sendSharedAppend(now: number): boolean {
     const followers = [...this.#progress.followers.values()];
-    const nextIndex = followers[0]?.nextIndex;
-    const shared = nextIndex !== undefined && nextIndex <= this.#log.lastIndex &&
-      followers.every((progress) =>
-        progress.state === "replicate" && progress.nextIndex === nextIndex
-      );
-    if (!shared) return false;
-    const entries = this.#log.slice(nextIndex, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
-    this.#send(this.#appendEntries(BROADCAST, nextIndex - 1, entries, now));
+    if (followers.length === 0) return false;
+    const shared = followers.every((progress) =>
+      progress.state === "replicate" && this.#unacknowledgedFit(progress)
+    );
+    const from = Math.min(...followers.map((progress) => progress.matchIndex + 1));
+    if (!shared || followers.every((progress) => progress.nextIndex > this.#log.lastIndex)) {
+      return false;
+    }
+    const entries = this.#log.slice(from, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
+    this.#send(this.#appendEntries(BROADCAST, from - 1, entries, now));
     for (const progress of followers) {
       progress.lastSentAt = now;
-      progress.nextIndex = nextIndex + entries.length;
+      progress.nextIndex = Math.max(progress.nextIndex, from + entries.length);
     }
     return true;
+  }
+
+  /** Whether every entry the follower has not acknowledged fits in one AppendEntries. */
+  #unacknowledgedFit(progress: Progress): boolean {
+    return this.#log.lastIndex - progress.matchIndex <= this.#maxEntriesPerAppend;
+  }
+
+  /**
+   * Where the next AppendEntries to a follower starts. A replicating follower
+   * gets again every entry it has not acknowledged while they fit in one
+   * message: under loss, the AppendEntries after a lost one then still fits its
+   * log instead of being rejected, and costs no extra message. A follower far
+   * behind is caught up batch after batch from `nextIndex` (pipelining).
+   */
+  #appendStart(progress: Progress): number {
+    return progress.state === "replicate" && this.#unacknowledgedFit(progress)
+      ? progress.matchIndex + 1
+      : progress.nextIndex;
   }
 
   #maybeSendAppend(peer: Id, progress: Progress, now: number): void {
@@ -685,16 +708,12 @@ export class RaftNode {
   }
 
   #sendAppend(peer: Id, progress: Progress, now: number): void {
-    const prevLogIndex = progress.nextIndex - 1;
-    const entries = this.#log.slice(
-      progress.nextIndex,
-      this.#maxEntriesPerAppend,
-      MAX_APPEND_BYTES,
-    );
+    const prevLogIndex = this.#appendStart(progress) - 1;
+    const entries = this.#log.slice(prevLogIndex + 1, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
     this.#send(this.#appendEntries(peer, prevLogIndex, entries, now));
     progress.lastSentAt = now;
     if (progress.state === "replicate") {
-      progress.nextIndex = prevLogIndex + entries.length + 1;
+      progress.nextIndex = Math.max(progress.nextIndex, prevLogIndex + entries.length + 1);
     } else {
       progress.paused = true;
       progress.probeSentAt = now;
@@ -743,12 +762,16 @@ export class RaftNode {
     }
     for (const [peer, progress] of this.#progress.followers) {
       if (progress.retransmitAt !== undefined && progress.retransmitAt <= now) {
-        // A follower that acknowledged entries resumes after its match index; an
-        // unanswered probe is repeated as it was.
-        const from = progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex;
         progress.retransmits++;
         progress.retransmitAt = undefined;
-        progress.becomeProbe(from);
+        // A follower still answering lost a message and stays replicating (the
+        // resend carries everything it lacks); one that went quiet is probed, so
+        // puts stop going to a dead or cut-off follower until it answers again.
+        if (progress.state !== "replicate" || !this.#answeredRecently(progress, now)) {
+          progress.becomeProbe(
+            progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex,
+          );
+        }
         this.#sendAppend(peer, progress, now);
       }
     }
@@ -756,6 +779,11 @@ export class RaftNode {
       progress.lastSentAt + this.#heartbeatIntervalMs <= now
     );
     this.#sendHeartbeats(due, now);
+  }
+
+  /** Whether the follower replied within two heartbeat intervals. */
+  #answeredRecently(progress: Progress, now: number): boolean {
+    return progress.lastAckAt + 2 * this.#heartbeatIntervalMs > now;
   }
 
   /**

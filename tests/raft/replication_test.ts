@@ -291,6 +291,69 @@ Deno.test("a put goes out as one broadcast only while every follower is at the s
 });
 
 /**
+ * A replicating follower is sent again every entry it has not acknowledged, so
+ * the AppendEntries after a lost one still fits its log instead of being
+ * rejected, at no extra message. Raft §5.3 (consistency check), thesis §10.2.
+ */
+Deno.test("an AppendEntries after a lost one carries the lost entries too", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  const term = node.currentTerm;
+  for (const peer of PEERS) {
+    node.step(appendReply(peer, { term, matchIndex: 1, sentAt: at }), at + 1);
+  }
+  node.ready();
+  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
+  deliver(node, { ...request, MID: "p1", value: "1" }, at + 2);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 2 }), at + 3);
+  }
+  node.ready();
+  const out = deliver(node, { ...request, MID: "p2", value: "2" }, at + 4);
+  const [append] = appendsTo(out, "0003");
+  assert.equal(append?.prevLogIndex, 1);
+  assert.deepEqual(append?.entries.map((e) => e.MID), ["p1", "p2"]);
+});
+
+/**
+ * A retransmission keeps a follower that still answers in the replicating
+ * state, so later puts reach it at once; a follower silent for two heartbeat
+ * intervals is probed instead and gets no puts until it answers.
+ */
+Deno.test("a retransmit probes only a follower that stopped answering", () => {
+  const node = makeNode();
+  let now = campaign(node, 0);
+  const term = node.currentTerm;
+  for (const peer of PEERS) node.step(appendReply(peer, { term, matchIndex: 1, sentAt: now }), now);
+  node.ready();
+  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
+  deliver(node, { ...request, MID: "p1", value: "1" }, ++now);
+  const answer = (peers: readonly string[], matchIndex: number) => {
+    for (const peer of peers) node.step(appendReply(peer, { term, matchIndex, sentAt: now }), now);
+    node.ready();
+  };
+  answer(["0001", "0002", "0003"], 2);
+  // 0004 lost p1; it answered recently, so the retransmit keeps it replicating.
+  now = node.ready().deadline;
+  node.tick(now);
+  assert.deepEqual(appendsTo(node.ready().messages, "0004")[0]?.entries.map((e) => e.MID), ["p1"]);
+  const second = deliver(node, { ...request, MID: "p2", value: "2" }, ++now);
+  assert.deepEqual(appendsTo(second, "0004")[0]?.entries.map((e) => e.MID), ["p1", "p2"]);
+  answer(["0001", "0002", "0003"], 3);
+  // 0004 stays silent past two heartbeat intervals: probed, then skipped.
+  const silentUntil = now + 2 * 200;
+  while (now <= silentUntil) {
+    now = node.ready().deadline;
+    node.tick(now);
+    node.ready();
+    answer(["0001", "0002", "0003"], 3);
+  }
+  const third = deliver(node, { ...request, MID: "p3", value: "3" }, ++now);
+  assert.equal(appendsTo(third, "0004").length, 0);
+  assert.deepEqual(appendsTo(third, "0001")[0]?.entries.map((e) => e.MID), ["p3"]);
+});
+
+/**
  * One AppendEntries carries at most maxEntriesPerAppend entries, and a follower
  * far behind is caught up by several of them.
  */
