@@ -119,10 +119,8 @@ type SimEvent =
   | { kind: "liveness" }
   | { kind: "converged_check" };
 
-/** How long a replica without a leader holds a request (the core's default). */
-const HOLD_REQUEST_MS = 1500;
-/** The liveness phase runs at least this long, so held requests resolve before it may end. */
-const LIVENESS_MIN_MS = HOLD_REQUEST_MS + 1000;
+/** The liveness phase runs at least this much longer than requests are held, so they resolve. */
+const LIVENESS_MARGIN_MS = 1000;
 /** The liveness phase must converge within this bound after faults stop. */
 const LIVENESS_BOUND_MS = 20_000;
 const CONVERGENCE_CHECK_MS = 100;
@@ -166,6 +164,8 @@ class Simulation {
   readonly #queue = new EventQueue<SimEvent>();
   readonly #faultPrng: Prng;
   readonly #safetyMs: number;
+  /** How long the cores hold a request while they know no leader. */
+  readonly #holdRequestMs: number;
   readonly #requestIntervalMs: number;
 
   #now = 0;
@@ -220,6 +220,7 @@ class Simulation {
     this.#safetyMs = steps * this.#requestIntervalMs;
     this.#faultPrng = this.#prng.fork();
     const timing = drawTiming(this.#prng);
+    this.#holdRequestMs = timing.holdRequestMs;
     const plan = drawFaultPlan(this.#prng.fork(), {
       replicas: count,
       safetyMs: this.#safetyMs,
@@ -608,7 +609,8 @@ class Simulation {
 
   #checkConvergence(): void {
     const problem = this.#convergenceProblem();
-    if (problem === undefined && this.#now - this.#livenessStartMs >= LIVENESS_MIN_MS) {
+    const minimumMs = this.#holdRequestMs + LIVENESS_MARGIN_MS;
+    if (problem === undefined && this.#now - this.#livenessStartMs >= minimumMs) {
       this.#finish();
       return;
     }
@@ -739,7 +741,8 @@ type Timing = Required<
  * Draws the cores' timing: the defaults half of the time, otherwise faster
  * elections (more of them per run) and small batches, so that entries of
  * several terms travel in separate AppendEntries (the Figure 8 situations).
- * The lease keeps the default 80 % of the minimum election timeout.
+ * The lease keeps the default 80 % of the minimum election timeout; requests
+ * are held the default 5 s or a shorter 1.5 s, so more of them end in `fail`.
  */
 function drawTiming(prng: Prng): Timing {
   const electionTimeoutMinMs = prng.pick([150, 300, 600, 600]);
@@ -750,7 +753,7 @@ function drawTiming(prng: Prng): Timing {
     heartbeatIntervalMs,
     leaseMs: electionTimeoutMinMs * 0.8,
     retransmitMs: Math.max(1, Math.round(heartbeatIntervalMs / 2)),
-    holdRequestMs: HOLD_REQUEST_MS,
+    holdRequestMs: prng.pick([1500, 5000]),
     maxEntriesPerAppend: prng.pick([1, 2, 3, 8, 64, 64]),
   };
 }

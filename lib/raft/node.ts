@@ -127,7 +127,7 @@ export class RaftNode {
       heartbeatIntervalMs = 200,
       leaseMs = 480,
       retransmitMs = 100,
-      holdRequestMs = 1500,
+      holdRequestMs = 5000,
       maxEntriesPerAppend = 64,
       logger,
     } = options;

@@ -57,7 +57,10 @@ export interface RaftOptions {
   /**
    * How long a replica that knows no leader holds a client request before it
    * answers `fail` (the request is then in no log, so failing it is safe).
-   * @default {1500}
+   * Longer than a typical partition: a request held until it heals is then
+   * redirected to the leader instead of failed and retried, perhaps into the
+   * minority again.
+   * @default {5000}
    */
   holdRequestMs?: number;
   /**
