@@ -12,6 +12,7 @@ import type {
   Entry,
   Id,
   OutboundMessage,
+  PutRequest,
 } from "../../lib/raft/messages.ts";
 import type { RaftOptions } from "../../lib/raft/options.ts";
 import { seededRandom } from "./_network.ts";
@@ -125,6 +126,28 @@ export function campaign(node: RaftNode, now: number, voterCommitIndex = 0): num
   }
   if (node.role !== "leader") throw new Error(`Campaign failed: node is ${node.role}`);
   return at;
+}
+
+/**
+ * Makes a new node leader and has every follower acknowledge its no-op, so all
+ * of them replicate from index 2.
+ *
+ * @returns The leader and the time of the acknowledgements.
+ */
+export function replicatingLeader(): { node: RaftNode; at: number } {
+  const node = makeNode();
+  const electedAt = campaign(node, 0);
+  const at = electedAt + 1;
+  for (const peer of PEERS) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: electedAt }), at);
+  }
+  node.ready();
+  return { node, at };
+}
+
+/** A put of `value` under key `k` from client `0100` to the node `0000`. */
+export function putRequest(MID: string, value: string): PutRequest {
+  return { src: "0100", dst: "0000", leader: "0000", type: "put", MID, key: "k", value };
 }
 
 /**

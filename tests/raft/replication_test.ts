@@ -8,6 +8,8 @@ import {
   deliver,
   makeNode,
   PEERS,
+  putRequest,
+  replicatingLeader,
   seedLog,
 } from "./_drive.ts";
 import type { AppendEntriesReply, Entry } from "../../lib/raft/messages.ts";
@@ -233,21 +235,8 @@ Deno.test("committed entries are applied in log order", () => {
  * AppendEntries each, without waiting for a heartbeat. Raft §5.3, pipelining.
  */
 Deno.test("a put is sent to followers immediately", () => {
-  const node = makeNode();
-  const at = campaign(node, 0);
-  for (const peer of PEERS) {
-    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 1);
-  }
-  node.ready();
-  const out = deliver(node, {
-    src: "0100",
-    dst: "0000",
-    leader: "0000",
-    type: "put",
-    MID: "p",
-    key: "k",
-    value: "v",
-  }, at + 2);
+  const { node, at } = replicatingLeader();
+  const out = deliver(node, putRequest("p", "v"), at + 1);
   for (const peer of PEERS) {
     const appends = appendsTo(out, peer);
     assert.equal(appends.length, 1);
@@ -261,31 +250,19 @@ Deno.test("a put is sent to followers immediately", () => {
  * the others gets its own AppendEntries. Message economy (PROTOCOL.md section 5).
  */
 Deno.test("a put goes out as one broadcast only while every follower is at the same index", () => {
-  const node = makeNode();
-  const at = campaign(node, 0);
-  for (const peer of PEERS) {
-    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 1);
-  }
-  node.ready();
-  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
-  const shared = deliver(node, { ...request, MID: "p1", value: "1" }, at + 2);
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  const shared = deliver(node, putRequest("p1", "1"), at + 1);
   assert.deepEqual(shared.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
   for (const peer of ["0001", "0002"]) {
-    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 2 }), at + 3);
+    node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
   }
-  node.ready();
-  const lagging = "0003";
   node.step(
-    appendReply(lagging, {
-      term: node.currentTerm,
-      success: false,
-      conflictIndex: 1,
-      sentAt: at + 2,
-    }),
-    at + 3,
+    appendReply("0003", { term, success: false, conflictIndex: 1, sentAt: at + 1 }),
+    at + 2,
   );
   node.ready();
-  const separate = deliver(node, { ...request, MID: "p2", value: "2" }, at + 4);
+  const separate = deliver(node, putRequest("p2", "2"), at + 3);
   assert.ok(separate.every((m) => m.dst !== "FFFF"));
   assert.deepEqual(appendsTo(separate, "0001")[0]?.entries.map((e) => e.MID), ["p2"]);
 });
@@ -296,20 +273,13 @@ Deno.test("a put goes out as one broadcast only while every follower is at the s
  * rejected, at no extra message. Raft §5.3 (consistency check), thesis §10.2.
  */
 Deno.test("an AppendEntries after a lost one carries the lost entries too", () => {
-  const node = makeNode();
-  const at = campaign(node, 0);
-  const term = node.currentTerm;
-  for (const peer of PEERS) {
-    node.step(appendReply(peer, { term, matchIndex: 1, sentAt: at }), at + 1);
-  }
-  node.ready();
-  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
-  deliver(node, { ...request, MID: "p1", value: "1" }, at + 2);
+  const { node, at } = replicatingLeader();
+  deliver(node, putRequest("p1", "1"), at + 1);
   for (const peer of ["0001", "0002"]) {
-    node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 2 }), at + 3);
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
   }
   node.ready();
-  const out = deliver(node, { ...request, MID: "p2", value: "2" }, at + 4);
+  const out = deliver(node, putRequest("p2", "2"), at + 3);
   const [append] = appendsTo(out, "0003");
   assert.equal(append?.prevLogIndex, 1);
   assert.deepEqual(append?.entries.map((e) => e.MID), ["p1", "p2"]);
@@ -321,23 +291,21 @@ Deno.test("an AppendEntries after a lost one carries the lost entries too", () =
  * intervals is probed instead and gets no puts until it answers.
  */
 Deno.test("a retransmit probes only a follower that stopped answering", () => {
-  const node = makeNode();
-  let now = campaign(node, 0);
-  const term = node.currentTerm;
-  for (const peer of PEERS) node.step(appendReply(peer, { term, matchIndex: 1, sentAt: now }), now);
-  node.ready();
-  const request = { src: "0100", dst: "0000", leader: "0000", type: "put", key: "k" } as const;
-  deliver(node, { ...request, MID: "p1", value: "1" }, ++now);
+  const { node, at } = replicatingLeader();
+  let now = at;
   const answer = (peers: readonly string[], matchIndex: number) => {
-    for (const peer of peers) node.step(appendReply(peer, { term, matchIndex, sentAt: now }), now);
+    for (const peer of peers) {
+      node.step(appendReply(peer, { term: node.currentTerm, matchIndex, sentAt: now }), now);
+    }
     node.ready();
   };
+  deliver(node, putRequest("p1", "1"), ++now);
   answer(["0001", "0002", "0003"], 2);
   // 0004 lost p1; it answered recently, so the retransmit keeps it replicating.
   now = node.ready().deadline;
   node.tick(now);
   assert.deepEqual(appendsTo(node.ready().messages, "0004")[0]?.entries.map((e) => e.MID), ["p1"]);
-  const second = deliver(node, { ...request, MID: "p2", value: "2" }, ++now);
+  const second = deliver(node, putRequest("p2", "2"), ++now);
   assert.deepEqual(appendsTo(second, "0004")[0]?.entries.map((e) => e.MID), ["p1", "p2"]);
   answer(["0001", "0002", "0003"], 3);
   // 0004 stays silent past two heartbeat intervals: probed, then skipped.
@@ -348,7 +316,7 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     node.ready();
     answer(["0001", "0002", "0003"], 3);
   }
-  const third = deliver(node, { ...request, MID: "p3", value: "3" }, ++now);
+  const third = deliver(node, putRequest("p3", "3"), ++now);
   assert.equal(appendsTo(third, "0004").length, 0);
   assert.deepEqual(appendsTo(third, "0001")[0]?.entries.map((e) => e.MID), ["p3"]);
 });
