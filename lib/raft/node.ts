@@ -409,13 +409,14 @@ export class RaftNode {
 
   /**
    * Whether vote requests are ignored: a leader holds its leadership, and a
-   * replica that heard from a live leader within the minimum election timeout
-   * neither bumps its term nor grants (thesis §6.2), which also makes leases safe.
+   * replica that accepted an AppendEntries within the minimum election timeout
+   * neither bumps its term nor grants (thesis §6.2). Leases rest on this rule, so
+   * it holds even after a higher term made the replica forget that leader: its
+   * acknowledgement may have renewed a lease that is still running.
    */
   #ignoresVotes(now: number): boolean {
     return this.#role === "leader" ||
-      (this.#leaderId !== undefined &&
-        now - this.#lastLeaderContactAt < this.#electionTimeoutMinMs);
+      now - this.#lastLeaderContactAt < this.#electionTimeoutMinMs;
   }
 
   #handleVoteRequest(message: VoteRequest, now: number): void {
@@ -545,8 +546,7 @@ export class RaftNode {
       this.#debug(`dropped append_entries_reply from ${message.src}: it acknowledges the future`);
       return;
     }
-    progress.lastAckAt = now;
-    progress.ackedSentAt = Math.max(progress.ackedSentAt, message.sentAt);
+    progress.recordReply(message.sentAt);
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) {
         progress.retransmitAt = undefined;

@@ -30,7 +30,11 @@ export class Progress {
   probeSentAt = -Infinity;
   /** When the leader last sent this follower an AppendEntries. */
   lastSentAt = -Infinity;
-  /** When the leader last heard any reply from it in this term (check-quorum). */
+  /**
+   * The latest `sentAt` it echoed in any reply this term, or the start of the
+   * term (check-quorum). The echoed send time, not the arrival: a reply that sat
+   * in a socket while the leader's process was paused proves nothing about now.
+   */
   lastAckAt: number;
   /** The latest `sentAt` it echoed in this term (lease and ReadIndex, thesis §6.4). */
   ackedSentAt = -Infinity;
@@ -46,6 +50,16 @@ export class Progress {
   constructor(nextIndex: number, now: number) {
     this.nextIndex = nextIndex;
     this.lastAckAt = now;
+  }
+
+  /**
+   * Records any reply, success or rejection, by the send time it echoes.
+   *
+   * @param sentAt The `sentAt` of the AppendEntries it answers.
+   */
+  recordReply(sentAt: number): void {
+    this.lastAckAt = Math.max(this.lastAckAt, sentAt);
+    this.ackedSentAt = Math.max(this.ackedSentAt, sentAt);
   }
 
   /** Whether an AppendEntries carrying entries may go out now. */

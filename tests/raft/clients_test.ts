@@ -118,7 +118,7 @@ Deno.test("a leader out of touch with a majority holds puts outside its log", ()
   node.ready();
   deliver(node, request("put", "p1"), at + 500);
   assert.equal(node.lastIndex, 1, "p1 is not appended without recent majority contact");
-  const ack = { term: node.currentTerm, matchIndex: 1, sentAt: at };
+  const ack = { term: node.currentTerm, matchIndex: 1, sentAt: at + 510 };
   deliver(node, appendReply("0001", ack), at + 510);
   const out = deliver(node, appendReply("0002", ack), at + 510);
   assert.equal(node.lastIndex, 2, "contact is back: p1 is appended");
