@@ -1,18 +1,19 @@
 /**
  * The replica's shell: the only place with a socket, a clock and randomness. It
- * says hello to the simulator, feeds each validated datagram to the Raft core
- * ({@linkcode RaftNode.step}), calls {@linkcode RaftNode.tick} when the core's
- * deadline comes, and sends what the core hands back in {@linkcode RaftNode.ready}.
+ * says hello to the simulator, feeds each validated datagram to the key-value
+ * server ({@linkcode KvServer.step}), calls {@linkcode KvServer.tick} when its
+ * deadline comes, and sends what it hands back in {@linkcode KvServer.ready}.
  *
  * @module
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { isClientRequest, type OutboundMessage } from "./kv/messages.ts";
+import { KvServer } from "./kv/server.ts";
 import { createLogger, type Logger, type LogLevel, toRaftLogger } from "./log.ts";
-import { decodeDatagram, encodeMessage, isClientRequest } from "./net/codec.ts";
+import { decodeDatagram, encodeMessage } from "./net/codec.ts";
 import { UdpTransport } from "./net/udp.ts";
-import { BROADCAST, type Id, type OutboundMessage } from "./raft/messages.ts";
-import { RaftNode } from "./raft/node.ts";
+import { BROADCAST, type Id } from "./raft/messages.ts";
 
 /** Options for {@linkcode runReplica}. */
 export interface ReplicaOptions {
@@ -57,10 +58,10 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 export async function runReplica(options: ReplicaOptions): Promise<void> {
   const { simulatorPort, id, peers, logLevel = "warn", signal } = options;
   if (signal?.aborted) return;
-  let node: RaftNode | undefined;
+  let core: KvServer["core"] | undefined;
   const logger = createLogger({
     level: logLevel,
-    context: () => node && { id: node.id, term: node.currentTerm, role: node.role },
+    context: () => core && { id: core.id, term: core.currentTerm, role: core.role },
   });
   const transport = UdpTransport.open({
     simulatorPort,
@@ -76,15 +77,16 @@ export async function runReplica(options: ReplicaOptions): Promise<void> {
     await transport.send(
       encodeMessage({ src: id, dst: BROADCAST, leader: BROADCAST, type: "hello" }),
     );
-    node = new RaftNode({
+    const server = new KvServer({
       id,
       peers,
       now: performance.now(),
       random: Math.random,
       logger: toRaftLogger(logger),
     });
+    core = server.core;
     logger.info(`listening on 127.0.0.1:${transport.localPort}, simulator at ${simulatorPort}`);
-    await new Shell(node, transport, logger, peers, stopped).run();
+    await new Shell(server, transport, logger, peers, stopped).run();
   } catch (error) {
     // Told to stop mid-send or mid-receive: the closed socket's error is expected.
     if (signal?.aborted) return;
@@ -97,7 +99,7 @@ export async function runReplica(options: ReplicaOptions): Promise<void> {
 
 /** The two loops of a running replica, and the state they share. */
 class Shell {
-  readonly #node: RaftNode;
+  readonly #server: KvServer;
   readonly #transport: UdpTransport;
   readonly #logger: Logger;
   readonly #peers: ReadonlySet<Id>;
@@ -108,13 +110,13 @@ class Shell {
   #wake = new AbortController();
 
   constructor(
-    node: RaftNode,
+    server: KvServer,
     transport: UdpTransport,
     logger: Logger,
     peers: readonly Id[],
     stopped: AbortController,
   ) {
-    this.#node = node;
+    this.#server = server;
     this.#transport = transport;
     this.#logger = logger;
     this.#peers = new Set(peers);
@@ -159,7 +161,7 @@ class Shell {
       }
       const now = performance.now();
       if (now < this.#deadline) continue;
-      this.#guard("tick", () => this.#node.tick(now));
+      this.#guard("tick", () => this.#server.tick(now));
       await this.#flush();
     }
   }
@@ -171,7 +173,7 @@ class Shell {
       return;
     }
     const { message } = decoded;
-    if (message.dst !== this.#node.id && message.dst !== BROADCAST) {
+    if (message.dst !== this.#server.id && message.dst !== BROADCAST) {
       this.#logger.debug(
         `dropped ${message.type} from ${message.src}: addressed to ${message.dst}`,
       );
@@ -181,7 +183,7 @@ class Shell {
       this.#logger.debug(`dropped ${message.type} from ${message.src}: not a peer`);
       return;
     }
-    this.#node.step(message, performance.now());
+    this.#server.step(message, performance.now());
   }
 
   /** Handles one input; a bug it hits is logged rather than killing the replica. */
@@ -194,12 +196,16 @@ class Shell {
   }
 
   /**
-   * Drains the core's output: sends its messages and adopts its deadline. The
+   * Drains the server's output: sends its messages and adopts its deadline. The
    * sends start together rather than one after another completes, so the last
-   * follower's AppendEntries and a client's ok do not wait for earlier sends.
+   * follower's AppendEntries and a client's ok do not wait for earlier sends. A
+   * bug hit while collecting the output is logged and sends nothing this time.
    */
   async #flush(): Promise<void> {
-    const { messages, deadline } = this.#node.ready();
+    let ready: ReturnType<KvServer["ready"]> | undefined;
+    this.#guard("ready", () => ready = this.#server.ready());
+    if (ready === undefined) return;
+    const { messages, deadline } = ready;
     if (deadline !== this.#deadline) {
       this.#deadline = deadline;
       this.#wake.abort();

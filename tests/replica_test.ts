@@ -125,7 +125,8 @@ function malformedDatagrams(id: string, peers: readonly string[], client: string
   const notFinite = [undefined, null, true, "1", "", [], {}, huge];
   const notEntries = [
     ...[undefined, null, true, -1, "[]", {}, huge],
-    ...[[{}], [null], [{ term: -1 }], [{ term: 1, key: "k" }], [huge], [{ term: 1, value: huge }]],
+    ...[[{}], [null], [{ term: -1 }], [{ term: 1, command: { key: "k" } }], [huge]],
+    [{ term: 1, command: { value: huge } }],
   ];
   const wrongValues: Record<string, unknown[]> = {
     src: notIds,

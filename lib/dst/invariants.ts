@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isPutCommand } from "../kv/messages.ts";
 import type { Entry, Id } from "../raft/messages.ts";
 
 /** Names of the properties a run checks. */
@@ -142,10 +143,8 @@ export class SafetyMonitor {
   checkAppliedState(replica: ReplicaView, keys: Iterable<string>): void {
     const expected = new Map<string, string>();
     for (let index = 1; index <= replica.lastApplied; index++) {
-      const entry = this.#committed[index - 1] as Entry;
-      if (entry.key !== undefined && entry.value !== undefined) {
-        expected.set(entry.key, entry.value);
-      }
+      const { command } = this.#committed[index - 1] as Entry;
+      if (isPutCommand(command)) expected.set(command.key, command.value);
     }
     for (const key of keys) {
       const actual = replica.read(key);
@@ -190,8 +189,8 @@ export class SafetyMonitor {
       const chain = fnv1a(track.chain[index - 1] as number, fingerprint);
       track.fingerprints.push(fingerprint);
       track.chain.push(chain);
-      const { term, MID } = replica.entryAt(index) as Entry;
-      if (MID !== undefined) this.#loggedMids.add(MID);
+      const { term, command } = replica.entryAt(index) as Entry;
+      if (isPutCommand(command)) this.#loggedMids.add(command.MID);
       const slot = `${index}:${term}`;
       const known = this.#chainByIndexTerm.get(slot);
       if (known === undefined) this.#chainByIndexTerm.set(slot, chain);
@@ -269,7 +268,7 @@ export class SafetyMonitor {
     }
     let fingerprint = this.#fingerprints.get(entry);
     if (fingerprint === undefined) {
-      fingerprint = JSON.stringify([entry.term, entry.key, entry.value, entry.client, entry.MID]);
+      fingerprint = JSON.stringify(entry);
       this.#fingerprints.set(entry, fingerprint);
     }
     return fingerprint;

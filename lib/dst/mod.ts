@@ -19,9 +19,9 @@ export {
   type ReplicaView,
   SafetyMonitor,
 } from "./invariants.ts";
+export { ServedReplica, type SimulatedReplica } from "./replica.ts";
 export {
   runSimulation,
-  type SimulatedReplica,
   type SimulationOptions,
   type SimulationResult,
   type SimulationStats,

@@ -9,36 +9,22 @@
 
 import { checkLinearizability } from "../check/mod.ts";
 import {
-  BROADCAST,
   type ClientReply,
-  type Entry,
-  type Id,
   type InboundMessage,
+  isPutCommand,
   type OutboundMessage,
-} from "../raft/messages.ts";
-import { RaftNode } from "../raft/node.ts";
-import type { RaftOptions, Ready } from "../raft/options.ts";
+} from "../kv/messages.ts";
+import type { KvServerOptions } from "../kv/server.ts";
+import { BROADCAST, type Entry, type Id } from "../raft/messages.ts";
 import { ReplicaClock } from "./clock.ts";
 import { EventQueue } from "./event_queue.ts";
 import { drawFaultPlan, type Fault, type PartitionStyle } from "./faults.ts";
-import {
-  type InvariantName,
-  InvariantViolation,
-  type ReplicaView,
-  SafetyMonitor,
-} from "./invariants.ts";
+import { type InvariantName, InvariantViolation, SafetyMonitor } from "./invariants.ts";
 import { calmConditions, Network } from "./network.ts";
 import { Prng } from "./prng.ts";
+import { ServedReplica, type SimulatedReplica } from "./replica.ts";
 import { Trace } from "./trace.ts";
 import { type Outgoing, type ReplyAnomaly, Workload } from "./workload.ts";
-
-/** A replica the simulation can drive: the `RaftNode` API. */
-export interface SimulatedReplica extends ReplicaView {
-  readonly leaderId: Id | undefined;
-  step(message: InboundMessage, now: number): void;
-  tick(now: number): void;
-  ready(): Ready;
-}
 
 /** Settings of one run; everything not given is drawn from the seed. */
 export interface SimulationOptions {
@@ -61,9 +47,9 @@ export interface SimulationOptions {
   traceLength?: number;
   /**
    * Builds each replica; tests pass broken replicas to see invariants fire.
-   * @default {(options) => new RaftNode(options)}
+   * @default {(options) => new ServedReplica(options)}
    */
-  createReplica?: (options: RaftOptions) => SimulatedReplica;
+  createReplica?: (options: KvServerOptions) => SimulatedReplica;
 }
 
 /** A broken invariant. */
@@ -197,7 +183,7 @@ class Simulation {
 
   constructor(options: SimulationOptions) {
     const { seed, steps = 200, traceLength = 40 } = options;
-    const createReplica = options.createReplica ?? ((o: RaftOptions) => new RaftNode(o));
+    const createReplica = options.createReplica ?? ((o: KvServerOptions) => new ServedReplica(o));
     if (!(Number.isInteger(steps) && steps >= 1)) {
       throw new RangeError(
         `Cannot start simulation as steps is ${steps}: it must be an integer of at least 1`,
@@ -659,7 +645,8 @@ class Simulation {
   #loggedMids(replica: SimulatedReplica): Set<string> {
     const mids = new Set<string>();
     for (let index = 1; index <= replica.lastIndex; index++) {
-      const mid = replica.entryAt(index)?.MID;
+      const command = replica.entryAt(index)?.command;
+      const mid = isPutCommand(command) ? command.MID : undefined;
       if (mid !== undefined) mids.add(mid);
     }
     return mids;
@@ -671,7 +658,9 @@ class Simulation {
     this.#trace.record(this.#now, "sim", "converged");
     const committed = this.#monitor.committedEntries();
     this.#checkPutReplies(committed);
-    const keys = new Set(committed.flatMap((entry) => entry.key ?? []));
+    const keys = new Set(
+      committed.flatMap(({ command }) => isPutCommand(command) ? [command.key] : []),
+    );
     this.#replicas.forEach((replica, i) => {
       if (!this.#crashed[i]) this.#monitor.checkAppliedState(replica, keys);
     });
@@ -696,7 +685,9 @@ class Simulation {
    */
   #checkPutReplies(committed: readonly Entry[]): void {
     const committedMids = new Set<string>();
-    for (const entry of committed) if (entry.MID !== undefined) committedMids.add(entry.MID);
+    for (const { command } of committed) {
+      if (isPutCommand(command)) committedMids.add(command.MID);
+    }
     for (const record of this.#workload.records()) {
       if (record.request.type !== "put") continue;
       const { MID } = record.request;
@@ -726,7 +717,7 @@ class Simulation {
 /** The core's timing settings of one run. */
 type Timing = Required<
   Pick<
-    RaftOptions,
+    KvServerOptions,
     | "electionTimeoutMinMs"
     | "electionTimeoutMaxMs"
     | "heartbeatIntervalMs"

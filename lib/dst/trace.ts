@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InboundMessage, OutboundMessage } from "../raft/messages.ts";
+import type { InboundMessage, OutboundMessage } from "../kv/messages.ts";
 
 /** One remembered event. */
 interface TraceEvent {

@@ -11,7 +11,8 @@
 
 import { createHash } from "node:crypto";
 import type { Operation } from "../check/mod.ts";
-import { BROADCAST, type ClientReply, type ClientRequest, type Id } from "../raft/messages.ts";
+import type { ClientReply, ClientRequest } from "../kv/messages.ts";
+import { BROADCAST, type Id } from "../raft/messages.ts";
 import type { Prng } from "./prng.ts";
 
 /** A request on its way to a replica. */

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { Entry } from "../raft/messages.ts";
+import type { PutCommand } from "./messages.ts";
 
 /**
- * A string-to-string map that committed log entries are applied to, in log order
+ * A string-to-string map that committed puts are applied to, in log order
  * (Raft §5.3: "apply the command to its state machine").
  *
  * @example
@@ -15,7 +15,7 @@ import type { Entry } from "../raft/messages.ts";
  * import assert from "node:assert/strict";
  * import { KvStore } from "./store.ts";
  * const store = new KvStore();
- * store.apply({ term: 1, key: "a", value: "1" });
+ * store.apply({ key: "a", value: "1", client: "0013", MID: "m1" });
  * assert.ok(store.get("a") === "1" && store.get("b") === "");
  * ```
  */
@@ -33,14 +33,12 @@ export class KvStore {
   }
 
   /**
-   * Applies one committed entry. A no-op entry (no key) changes nothing.
+   * Applies one committed put.
    *
-   * @param entry The committed entry.
+   * @param put The put's command.
    */
-  apply(entry: Entry): void {
-    if (entry.key !== undefined && entry.value !== undefined) {
-      this.#values.set(entry.key, entry.value);
-    }
+  apply(put: PutCommand): void {
+    this.#values.set(put.key, put.value);
   }
 
   /** How many keys have been put. */

@@ -8,19 +8,23 @@
  */
 
 import type {
-  AppendEntries,
-  AppendEntriesReply,
-  ClientRequest,
-  Entry,
-  Envelope,
   GetRequest,
-  Id,
   InboundMessage,
   OutboundMessage,
+  PutCommand,
   PutRequest,
-  VoteReply,
-  VoteRequest,
+} from "../kv/messages.ts";
+import {
+  type AppendEntries,
+  type AppendEntriesReply,
+  type Entry,
+  type Envelope,
+  type Id,
+  ID_PATTERN,
+  type VoteReply,
+  type VoteRequest,
 } from "../raft/messages.ts";
+import { MAX_ENTRIES_PER_MESSAGE } from "../raft/options.ts";
 
 /** The largest datagram the protocol allows (PROTOCOL.md section 2). */
 export const MAX_DATAGRAM_BYTES = 65_535;
@@ -35,12 +39,6 @@ export const MAX_ENCODED_BYTES = 65_507;
  */
 export const MAX_PUT_BYTES = 64_000;
 
-/**
- * Most entries accepted in one AppendEntries. Far above what a leader sends (the
- * core's `maxEntriesPerAppend`), it only bounds the work a hostile datagram causes.
- */
-export const MAX_ENTRIES_PER_DATAGRAM = 1024;
-
 /** The outcome of {@linkcode decodeDatagram}: the message, or why it was refused. */
 export type DecodeResult =
   | { ok: true; message: InboundMessage }
@@ -52,7 +50,6 @@ type Fields = Readonly<Record<string, unknown>>;
 /** Thrown inside this module only, to unwind from a field check to the caller. */
 class MalformedError extends Error {}
 
-const ID_PATTERN = /^[0-9A-Fa-f]{4}$/;
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
@@ -125,26 +122,6 @@ export function encodeMessage(message: OutboundMessage): Uint8Array {
     );
   }
   return bytes;
-}
-
-/**
- * Tells a client request from a replica-to-replica message.
- *
- * @param message A decoded inbound message.
- * @returns Whether it is a client `get` or `put`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isClientRequest } from "./codec.ts";
- *
- * assert.ok(
- *   isClientRequest({ src: "0013", dst: "0000", leader: "FFFF", type: "get", MID: "m", key: "k" }),
- * );
- * ```
- */
-export function isClientRequest(message: InboundMessage): message is ClientRequest {
-  return message.type === "get" || message.type === "put";
 }
 
 function refuse(reason: string): DecodeResult {
@@ -271,29 +248,25 @@ function readEntries(fields: Fields, name: string): Entry[] {
   if (!Array.isArray(value)) {
     throw new MalformedError(`${name} is ${describe(value)}: not an array`);
   }
-  if (value.length > MAX_ENTRIES_PER_DATAGRAM) {
+  if (value.length > MAX_ENTRIES_PER_MESSAGE) {
     throw new MalformedError(
-      `${name} has ${value.length} entries: at most ${MAX_ENTRIES_PER_DATAGRAM} allowed`,
+      `${name} has ${value.length} entries: at most ${MAX_ENTRIES_PER_MESSAGE} allowed`,
     );
   }
   return value.map((entry: unknown, index) => decodeEntry(entry, `${name}[${index}]`));
 }
 
-/** A no-op entry has only a term; a put entry has all four put fields (messages.ts). */
-const PUT_ENTRY_FIELDS = ["key", "value", "client", "MID"] as const;
-
+/** A no-op entry has only a term; any other carries a put's command (kv/messages.ts). */
 function decodeEntry(value: unknown, name: string): Entry {
   const fields = asObject(value, name);
   const term = readCount(fields, "term", name);
-  const present = PUT_ENTRY_FIELDS.filter((field) => fields[field] !== undefined);
-  if (present.length === 0) return { term };
-  if (present.length !== PUT_ENTRY_FIELDS.length) {
-    throw new MalformedError(
-      `${name} has only ${present.join(", ")} of ${PUT_ENTRY_FIELDS.join(", ")}`,
-    );
-  }
+  if (fields.command === undefined) return { term };
+  return { term, command: decodePutCommand(fields.command, `${name}.command`) };
+}
+
+function decodePutCommand(value: unknown, name: string): PutCommand {
+  const fields = asObject(value, name);
   return {
-    term,
     key: readString(fields, "key", name),
     value: readString(fields, "value", name),
     client: readId(fields, "client", name),

@@ -21,10 +21,8 @@ export {
   decodeDatagram,
   type DecodeResult,
   encodeMessage,
-  isClientRequest,
   MAX_DATAGRAM_BYTES,
   MAX_ENCODED_BYTES,
-  MAX_ENTRIES_PER_DATAGRAM,
   MAX_PUT_BYTES,
 } from "./codec.ts";
 export { LOOPBACK, UdpTransport, type UdpTransportOptions } from "./udp.ts";

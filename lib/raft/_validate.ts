@@ -16,9 +16,7 @@ import {
   type VoteReply,
   type VoteRequest,
 } from "./messages.ts";
-
-/** Most entries accepted in one AppendEntries (a datagram holds far fewer). */
-const MAX_ENTRIES_PER_MESSAGE = 10_000;
+import { MAX_ENTRIES_PER_MESSAGE } from "./options.ts";
 
 function isIndex(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
@@ -26,10 +24,6 @@ function isIndex(value: unknown): value is number {
 
 function isTime(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
-}
-
-function isOptionalString(value: unknown): boolean {
-  return value === undefined || typeof value === "string";
 }
 
 function voteRequestProblem(message: VoteRequest): string | undefined {
@@ -55,8 +49,6 @@ function entryProblem(entry: Entry, minTerm: number, maxTerm: number): string | 
   if (!isIndex(entry.term) || entry.term < Math.max(minTerm, 1) || entry.term > maxTerm) {
     return `an entry has term ${entry.term} outside [${minTerm}, ${maxTerm}]`;
   }
-  const fields = [entry.key, entry.value, entry.client, entry.MID];
-  if (!fields.every(isOptionalString)) return "an entry field is not a string";
   return undefined;
 }
 

@@ -1,14 +1,17 @@
 /**
- * The messages a replica exchanges: client requests and replies (fixed by the
- * course protocol, shared/PROTOCOL.md section 2) and the replica-to-replica Raft
- * messages (ours to define). Every message is exactly what travels in one UDP
- * datagram as JSON; `lib/net/codec.ts` validates inbound datagrams into these types.
+ * The replica-to-replica Raft messages. Each is exactly what travels in one UDP
+ * datagram as JSON; `lib/net/codec.ts` validates inbound datagrams into these
+ * types. The envelope (`src`, `dst`, `leader`) is the one every datagram of the
+ * course protocol carries (shared/PROTOCOL.md section 2).
  *
  * @module
  */
 
 /** A replica or client id: four upper-case hex digits, e.g. `"0003"`. */
 export type Id = string;
+
+/** What an {@linkcode Id} looks like on the wire: four hex digits. */
+export const ID_PATTERN: RegExp = /^[0-9A-Fa-f]{4}$/;
 
 /** `dst` meaning "every replica"; `leader` meaning "no known leader". */
 export const BROADCAST: Id = "FFFF";
@@ -23,63 +26,19 @@ export interface Envelope {
   leader: Id;
 }
 
-/** The first datagram a replica sends, so the simulator learns its address. */
-export interface Hello extends Envelope {
-  type: "hello";
-}
-
-/** A client read. */
-export interface GetRequest extends Envelope {
-  type: "get";
-  /** Message id chosen by the client; the reply echoes it. */
-  MID: string;
-  key: string;
-}
-
-/** A client write. */
-export interface PutRequest extends Envelope {
-  type: "put";
-  MID: string;
-  key: string;
-  value: string;
-}
-
-/** A client request of either kind. */
-export type ClientRequest = GetRequest | PutRequest;
-
-/** Success: `value` is present for a get (`""` for a key never put), absent for a put. */
-export interface OkReply extends Envelope {
-  type: "ok";
-  MID: string;
-  value?: string;
-}
-
-/** "Ask the replica named in `leader` instead." */
-export interface RedirectReply extends Envelope {
-  type: "redirect";
-  MID: string;
-}
-
-/** "Not done; retry." Only ever sent for a request that is in no log. */
-export interface FailReply extends Envelope {
-  type: "fail";
-  MID: string;
-}
-
-/** A reply to a client. */
-export type ClientReply = OkReply | RedirectReply | FailReply;
+/**
+ * What a log entry carries for the state machine: any JSON value. The core
+ * stores, replicates and hands it back once committed, and never looks inside.
+ */
+export type Command = unknown;
 
 /**
  * One log entry. A no-op (appended by each new leader, Raft §8) has only `term`;
- * a put also names its key, value and the client and MID to acknowledge once it
- * commits, so whichever leader commits it can answer (PROTOCOL.md section 6).
+ * any other carries the `command` that was proposed.
  */
 export interface Entry {
   term: number;
-  key?: string;
-  value?: string;
-  client?: Id;
-  MID?: string;
+  command?: Command;
 }
 
 /** RequestVote (§5.2) and its pre-vote twin (thesis §9.6), which changes no state. */
@@ -98,8 +57,8 @@ export interface VoteReply extends Envelope {
   term: number;
   granted: boolean;
   /**
-   * The voter's commit index: a new leader takes the highest of its voters' so it
-   * knows which committed entries an earlier leader has already acknowledged.
+   * The voter's commit index: a new leader takes the highest of its voters', so
+   * its application knows which entries an earlier leader saw committed.
    */
   commitIndex: number;
 }
@@ -137,9 +96,3 @@ export interface AppendEntriesReply extends Envelope {
 
 /** Any replica-to-replica message. */
 export type PeerMessage = VoteRequest | VoteReply | AppendEntries | AppendEntriesReply;
-
-/** Any message a replica may receive from the simulator (hello excluded). */
-export type InboundMessage = ClientRequest | PeerMessage;
-
-/** Any message a replica may send. */
-export type OutboundMessage = Hello | ClientReply | PeerMessage;

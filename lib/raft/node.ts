@@ -5,29 +5,29 @@
  * @module
  */
 
-import { KvStore } from "../kv/store.ts";
 import { peerMessageProblem } from "./_validate.ts";
 import { RaftLog } from "./log.ts";
 import {
   type AppendEntries,
   type AppendEntriesReply,
   BROADCAST,
-  type ClientRequest,
+  type Command,
   type Entry,
-  type GetRequest,
   type Id,
-  type InboundMessage,
-  type OutboundMessage,
   type PeerMessage,
-  type PutRequest,
   type VoteReply,
   type VoteRequest,
 } from "./messages.ts";
-import type { RaftLogger, RaftOptions, Ready } from "./options.ts";
+import {
+  type RaftOptions,
+  type ReadState,
+  type Ready,
+  type ResolvedRaftOptions,
+  resolveRaftOptions,
+} from "./options.ts";
 import { type Progress, ProgressTracker } from "./progress.ts";
 import { majority } from "./quorum.ts";
 import { leaseHolds, ReadOnly } from "./read_only.ts";
-import { type HeldRequest, HeldRequests } from "./requests.ts";
 
 /** A replica's role; `pre_candidate` is the pre-vote phase (thesis §9.6). */
 export type Role = "follower" | "pre_candidate" | "candidate" | "leader";
@@ -40,11 +40,13 @@ function isVoteRequest(message: PeerMessage): message is VoteRequest {
 }
 
 /**
- * One Raft replica with its key-value state machine. It never does I/O, never
- * reads a clock and draws randomness only from `options.random`: the caller feeds
- * it client requests and peer messages with {@linkcode RaftNode.step}, calls
- * {@linkcode RaftNode.tick} once the deadline passes, and sends what
- * {@linkcode RaftNode.ready} returns.
+ * One Raft replica. It never does I/O, never reads a clock and draws randomness
+ * only from `options.random`: the caller feeds it peer messages with
+ * {@linkcode RaftNode.step}, proposes commands with {@linkcode RaftNode.propose},
+ * asks for linearizable reads with {@linkcode RaftNode.requestRead}, calls
+ * {@linkcode RaftNode.tick} once the deadline passes, and after each of these
+ * takes {@linkcode RaftNode.ready}: messages to send, entries to apply, reads to
+ * serve. Commands are opaque: the core replicates them and hands them back.
  *
  * @example
  * ```ts
@@ -52,9 +54,10 @@ function isVoteRequest(message: PeerMessage): message is VoteRequest {
  * import { RaftNode } from "./node.ts";
  * const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
  * node.tick(node.ready().deadline);
- * assert.ok(node.role === "leader");
- * node.step({ src: "0010", dst: "0000", leader: "FFFF", type: "put", MID: "m1", key: "k", value: "v" }, 1000);
- * assert.ok(node.read("k") === "v");
+ * assert.equal(node.role, "leader");
+ * assert.ok(node.propose({ set: "k" }, 1000));
+ * const { committedEntries } = node.ready();
+ * assert.deepEqual(committedEntries.map(({ entry }) => entry.command), [undefined, { set: "k" }]);
  * ```
  */
 export class RaftNode {
@@ -64,23 +67,15 @@ export class RaftNode {
   readonly peers: readonly Id[];
 
   readonly #peerSet: ReadonlySet<Id>;
-  readonly #random: () => number;
-  readonly #electionTimeoutMinMs: number;
-  readonly #electionTimeoutMaxMs: number;
-  readonly #heartbeatIntervalMs: number;
-  readonly #leaseMs: number;
-  readonly #retransmitMs: number;
-  readonly #holdRequestMs: number;
-  readonly #maxEntriesPerAppend: number;
-  readonly #logger: RaftLogger | undefined;
+  readonly #options: ResolvedRaftOptions;
 
   #role: Role = "follower";
   #currentTerm = 0;
   #votedFor: Id | undefined = undefined;
   #leaderId: Id | undefined = undefined;
   readonly #log = new RaftLog();
-  readonly #store = new KvStore();
-  #outbox: OutboundMessage[] = [];
+  #outbox: PeerMessage[] = [];
+  #readStates: ReadState[] = [];
   #now: number;
   #stepRole: (message: PeerMessage, now: number) => void = this.#stepFollower;
   #tickRole: (now: number) => void = this.#tickElection;
@@ -88,8 +83,6 @@ export class RaftNode {
   // Followers and candidates.
   #electionDeadline = 0;
   #lastLeaderContactAt = -Infinity;
-  /** A request was redirected to the leader since it was last heard from. */
-  #redirectedSinceContact = false;
   /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
   #votes = new Map<Id, number>();
   /** Peers that answered this campaign, granting or not. */
@@ -98,76 +91,33 @@ export class RaftNode {
   #voteRetransmitAt = Infinity;
   /** How many times this campaign asked again: each wait doubles. */
   #voteRetransmits = 0;
-  readonly #held = new HeldRequests();
 
   // Leader.
   #progress = new ProgressTracker([], 1, 0);
   /** Index of the no-op this leader appended: committed means the term's entry is committed. */
   #termStartIndex = 0;
-  /** Puts at or below this index were already acknowledged by an earlier leader. */
-  #answeredThrough = 0;
+  /** The highest commit index this leader or any of its voters knew when elected. */
+  #electionCommitIndex = 0;
   readonly #reads = new ReadOnly();
-  /** Puts received while out of contact with a majority: in no log yet. */
-  #heldPuts: HeldRequest[] = [];
-  /** The term's first commit happened in this step: followers must hear of it. */
-  #commitNoticePending = false;
+  /** Entries were appended since the last `ready()`: they go out with it, together. */
+  #appendPending = false;
+  /**
+   * Followers that get nothing else in this `ready()` must get a heartbeat: for
+   * the reads waiting on a ReadIndex round, or to learn the term's first commit.
+   */
+  #heartbeatRoundPending = false;
 
   /**
    * @param options Identity, clock, randomness and timing settings.
    * @throws {RangeError} When the timing settings contradict each other.
    */
   constructor(options: RaftOptions) {
-    const {
-      id,
-      peers,
-      now,
-      random,
-      electionTimeoutMinMs = 600,
-      electionTimeoutMaxMs = 1200,
-      heartbeatIntervalMs = 200,
-      leaseMs = 480,
-      retransmitMs = 100,
-      holdRequestMs = 5000,
-      maxEntriesPerAppend = 64,
-      logger,
-    } = options;
-    if (peers.includes(id)) {
-      throw new RangeError(`Cannot create a Raft node as peers includes its own id ${id}`);
-    }
-    if (!(electionTimeoutMaxMs > electionTimeoutMinMs && electionTimeoutMinMs > 0)) {
-      throw new RangeError(
-        `Cannot create a Raft node as electionTimeoutMaxMs is ${electionTimeoutMaxMs}: it must be above electionTimeoutMinMs (${electionTimeoutMinMs}), itself above 0`,
-      );
-    }
-    if (!(leaseMs >= 0 && leaseMs < electionTimeoutMinMs)) {
-      throw new RangeError(
-        `Cannot create a Raft node as leaseMs is ${leaseMs}: it must be below electionTimeoutMinMs (${electionTimeoutMinMs})`,
-      );
-    }
-    if (!(heartbeatIntervalMs > 0 && retransmitMs > 0 && holdRequestMs >= 0)) {
-      throw new RangeError(
-        "Cannot create a Raft node as heartbeatIntervalMs, retransmitMs or holdRequestMs is not positive",
-      );
-    }
-    if (!(Number.isInteger(maxEntriesPerAppend) && maxEntriesPerAppend >= 1)) {
-      throw new RangeError(
-        `Cannot create a Raft node as maxEntriesPerAppend is ${maxEntriesPerAppend}: it must be an integer of at least 1`,
-      );
-    }
-    this.id = id;
-    this.peers = [...peers];
-    this.#peerSet = new Set(peers);
-    this.#random = random;
-    this.#electionTimeoutMinMs = electionTimeoutMinMs;
-    this.#electionTimeoutMaxMs = electionTimeoutMaxMs;
-    this.#heartbeatIntervalMs = heartbeatIntervalMs;
-    this.#leaseMs = leaseMs;
-    this.#retransmitMs = retransmitMs;
-    this.#holdRequestMs = holdRequestMs;
-    this.#maxEntriesPerAppend = maxEntriesPerAppend;
-    this.#logger = logger;
-    this.#now = now;
-    this.#resetElectionTimer(now);
+    this.#options = resolveRaftOptions(options);
+    this.id = options.id;
+    this.peers = [...options.peers];
+    this.#peerSet = new Set(options.peers);
+    this.#now = options.now;
+    this.#resetElectionTimer(options.now);
   }
 
   /** The current role. */
@@ -195,9 +145,23 @@ export class RaftNode {
     return this.#log.commitIndex;
   }
 
-  /** Highest log index applied to the key-value store. */
+  /** Highest log index handed to the caller in {@linkcode RaftNode.ready} to apply. */
   get lastApplied(): number {
     return this.#log.lastApplied;
+  }
+
+  /** When this replica last accepted an AppendEntries from a leader of its term. */
+  get lastLeaderContactAt(): number {
+    return this.#lastLeaderContactAt;
+  }
+
+  /**
+   * For a leader: the highest commit index it or any replica that voted for it
+   * knew when it was elected. An earlier leader saw every entry up to there
+   * committed; above it, this leader cannot tell.
+   */
+  get electionCommitIndex(): number {
+    return this.#electionCommitIndex;
   }
 
   /** Index of the last log entry, 0 when the log is empty. */
@@ -216,31 +180,14 @@ export class RaftNode {
   }
 
   /**
-   * Reads the applied state directly, for tests and invariants (clients go
-   * through {@linkcode RaftNode.step}).
-   *
-   * @param key A key.
-   * @returns Its applied value, `""` when never put.
-   */
-  read(key: string): string {
-    return this.#store.get(key);
-  }
-
-  /**
-   * Feeds one inbound message: a client request or a peer message. Messages that
-   * make no sense (unknown sender, absurd indexes, ...) are dropped with a debug
-   * log line; this never throws on input.
+   * Feeds one peer message. Messages that make no sense (unknown sender, absurd
+   * indexes, ...) are dropped with a debug log line; this never throws on input.
    *
    * @param message A message whose shape the codec has validated.
    * @param now The caller's clock.
    */
-  step(message: InboundMessage, now: number): void {
+  step(message: PeerMessage, now: number): void {
     this.#now = now;
-    if (message.type === "get" || message.type === "put") {
-      this.#stepClient(message, now);
-      this.#flushCommitNotice(now);
-      return;
-    }
     const problem = peerMessageProblem(message, this.id, this.#peerSet);
     if (problem !== undefined) {
       this.#debug(`dropped ${message.type} from ${message.src}: ${problem}`);
@@ -251,30 +198,83 @@ export class RaftNode {
     } else if (this.#stepTerm(message, now)) {
       this.#stepRole(message, now);
     }
-    this.#flushCommitNotice(now);
   }
 
   /**
-   * Runs the timers due at `now`: elections, heartbeats, retransmissions,
-   * check-quorum and held-request expiry. Harmless when nothing is due.
+   * Runs the timers due at `now`: elections, heartbeats, retransmissions and
+   * check-quorum. Harmless when nothing is due.
    *
    * @param now The caller's clock.
    */
   tick(now: number): void {
     this.#now = now;
     this.#tickRole(now);
-    this.#flushCommitNotice(now);
   }
 
   /**
-   * Takes the queued outbound messages and the time of the next timer.
+   * Appends a command to the log, to be replicated and handed back in
+   * {@linkcode Ready.committedEntries} once committed. Only a leader that heard
+   * from a majority within the lease accepts: a leader cut off in a minority
+   * would append commands that may never commit, and the caller could no longer
+   * safely send the request elsewhere.
    *
-   * @returns The messages, in order, and the deadline for the next {@linkcode RaftNode.tick}.
+   * @param command Any JSON value.
+   * @param now The caller's clock.
+   * @returns Whether the command was appended.
+   */
+  propose(command: Command, now: number): boolean {
+    this.#now = now;
+    if (this.#role !== "leader" || !this.#hasRecentContact(now)) return false;
+    this.#log.append({ term: this.#currentTerm, command });
+    this.#appendPending = true;
+    this.#maybeCommit(now);
+    return true;
+  }
+
+  /**
+   * Asks for a linearizable read (§8, thesis §6.4). Under a lease it is ready at
+   * once; otherwise once a majority acknowledged a heartbeat round sent after
+   * this call. It comes back as a {@linkcode ReadState} with `context`. A leader
+   * that steps down drops the reads still waiting: watch {@linkcode RaftNode.role}.
+   *
+   * @param context The caller's handle for this read.
+   * @param now The caller's clock.
+   * @returns `false` when this replica is not the leader.
+   */
+  requestRead(context: number, now: number): boolean {
+    this.#now = now;
+    if (this.#role !== "leader") return false;
+    const termCommitted = this.#log.commitIndex >= this.#termStartIndex;
+    const leaseStart = this.#progress.quorumAckedSentAt(now);
+    if (termCommitted && leaseHolds(now, leaseStart, this.#options.leaseMs)) {
+      this.#readStates.push({ context, index: this.#log.commitIndex });
+      return true;
+    }
+    const index = Math.max(this.#log.commitIndex, this.#termStartIndex);
+    this.#reads.add({ context, index, requestedAt: now });
+    this.#heartbeatRoundPending = true;
+    this.#serveReadyReads(now);
+    return true;
+  }
+
+  /**
+   * Sends what the last inputs left to send, and takes everything the caller
+   * must act on: messages, newly committed entries, reads ready to serve and the
+   * time of the next timer. Call it after every input.
+   *
+   * @returns What to send, apply and serve, and the deadline for the next {@linkcode RaftNode.tick}.
    */
   ready(): Ready {
+    this.#flushPendingSends(this.#now);
     const messages = this.#outbox;
+    const readStates = this.#readStates;
     this.#outbox = [];
-    return { messages, deadline: this.#deadline() };
+    this.#readStates = [];
+    const committedEntries = this.#log.takeEntriesToApply().map(([index, entry]) => ({
+      index,
+      entry,
+    }));
+    return { messages, committedEntries, readStates, deadline: this.#deadline() };
   }
 
   // ---- Terms and role changes (§5.1, §5.2) ----
@@ -318,7 +318,11 @@ export class RaftNode {
     this.#leaderId = undefined;
     this.#stepRole = this.#stepFollower;
     this.#tickRole = this.#tickElection;
-    if (wasLeader) this.#releaseLeaderRequests();
+    if (wasLeader) {
+      // The caller sees the role change and serves its reads elsewhere.
+      this.#reads.takeAll();
+      this.#appendPending = this.#heartbeatRoundPending = false;
+    }
     this.#resetElectionTimer(now);
     this.#info(`became follower at term ${this.#currentTerm}`);
   }
@@ -358,51 +362,28 @@ export class RaftNode {
     this.#stepRole = this.#stepLeader;
     this.#tickRole = this.#tickLeader;
     this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
-    // Everything at or below a commit index some voter knows was acknowledged by
-    // the leader that committed it, which answers before spreading the commit.
-    this.#answeredThrough = Math.max(this.#log.commitIndex, ...this.#votes.values());
+    this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
     this.#termStartIndex = this.#log.append({ term: this.#currentTerm });
     this.#info(`became leader at term ${this.#currentTerm}`);
-    const held = this.#held.takeAll();
-    this.#appendPuts(held.filter((h) => h.request.type === "put"));
-    this.#broadcastAppend(now);
-    for (const { request } of held) {
-      if (request.type === "get") this.#leaderGet(request, now);
-    }
+    this.#appendPending = true;
     this.#maybeCommit(now);
   }
 
   #resetElectionTimer(now: number): void {
-    const spreadMs = this.#electionTimeoutMaxMs - this.#electionTimeoutMinMs;
-    this.#electionDeadline = now + this.#electionTimeoutMinMs +
-      Math.floor(this.#random() * spreadMs);
+    const { electionTimeoutMinMs, electionTimeoutMaxMs } = this.#options;
+    const spreadMs = electionTimeoutMaxMs - electionTimeoutMinMs;
+    this.#electionDeadline = now + electionTimeoutMinMs +
+      Math.floor(this.#options.random() * spreadMs);
   }
 
-  /**
-   * Learns who leads this term from its AppendEntries; requests held while no
-   * live leader was known go to it.
-   */
+  /** Learns who leads this term from its AppendEntries. */
   #setLeader(leaderId: Id): void {
     if (this.#leaderId !== leaderId) {
       this.#leaderId = leaderId;
       this.#debug(`following leader ${leaderId}`);
     }
-    for (const { request } of this.#held.takeAll()) this.#reply(request, "redirect");
-  }
-
-  /**
-   * Whether a request may be redirected to the known leader right away: it was
-   * heard from within two heartbeat intervals, and not already named in a
-   * redirect since. Otherwise the request waits for the leader's next message.
-   * After a leader dies, clients sent to it come back to a random replica at
-   * once; without this rule they would bounce between followers until the next
-   * election, each redirect naming the dead leader again.
-   */
-  #mayRedirectNow(now: number): boolean {
-    return this.#leaderId !== undefined && !this.#redirectedSinceContact &&
-      now - this.#lastLeaderContactAt < 2 * this.#heartbeatIntervalMs;
   }
 
   // ---- Elections (§5.2, thesis §9.6 pre-vote, §6.2 check-quorum) ----
@@ -416,7 +397,7 @@ export class RaftNode {
    */
   #ignoresVotes(now: number): boolean {
     return this.#role === "leader" ||
-      now - this.#lastLeaderContactAt < this.#electionTimeoutMinMs;
+      now - this.#lastLeaderContactAt < this.#options.electionTimeoutMinMs;
   }
 
   #handleVoteRequest(message: VoteRequest, now: number): void {
@@ -448,9 +429,6 @@ export class RaftNode {
   }
 
   #tickElection(now: number): void {
-    for (const { request } of this.#held.takeExpired(now, this.#holdRequestMs)) {
-      this.#reply(request, "fail");
-    }
     if (now >= this.#electionDeadline) {
       this.#becomePreCandidate(now);
     } else if (this.#role !== "follower" && now >= this.#voteRetransmitAt) {
@@ -502,7 +480,6 @@ export class RaftNode {
 
   #handleAppendEntries(message: AppendEntries, now: number): void {
     this.#lastLeaderContactAt = now;
-    this.#redirectedSinceContact = false;
     this.#setLeader(message.src);
     this.#resetElectionTimer(now);
     const { prevLogIndex, prevLogTerm, entries } = message;
@@ -517,9 +494,7 @@ export class RaftNode {
     }
     const lastNewIndex = this.#log.appendAfter(prevLogIndex, entries);
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
-    if (this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex))) {
-      this.#applyCommitted(now);
-    }
+    this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex));
     this.#sendAppendReply(message, true, lastNewIndex, 0, 0);
   }
 
@@ -557,7 +532,6 @@ export class RaftNode {
     } else {
       this.#backtrack(message, progress, now);
     }
-    this.#maybeFlushHeldPuts(now);
     this.#serveReadyReads(now);
   }
 
@@ -582,64 +556,29 @@ export class RaftNode {
   #maybeCommit(now: number): void {
     const index = this.#progress.quorumMatchIndex(this.#log.lastIndex);
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
-    // The first commit of a term may acknowledge a backlog of puts from earlier
-    // terms at once: followers are told at the end of this step, so a successor
-    // elected soon after does not acknowledge them again (once per term; later
-    // commits travel with the next AppendEntries, see #flushCommitNotice).
-    this.#commitNoticePending ||= this.#log.commitIndex < this.#termStartIndex;
+    // The first commit of a term may settle a backlog of entries from earlier
+    // terms at once: followers are told in this ready(), so a successor elected
+    // soon after knows of it through their votes (electionCommitIndex). Later
+    // commits travel with the next AppendEntries.
+    this.#heartbeatRoundPending ||= this.#log.commitIndex < this.#termStartIndex;
     this.#log.commitTo(index);
-    this.#applyCommitted(now);
+    this.#serveReadyReads(now);
   }
 
   /**
-   * Sends a pending commit notice to the followers that got no AppendEntries in
-   * this step (those that did learned the commit from it).
+   * Sends the entries appended since the last `ready()` in one round, then a
+   * heartbeat to each follower that got nothing in it when a round is due (for
+   * ReadIndex or a commit notice): all reads waiting share that one round.
    */
-  #flushCommitNotice(now: number): void {
-    if (!this.#commitNoticePending) return;
-    this.#commitNoticePending = false;
-    if (this.#role === "leader") this.#sendHeartbeats(this.#followersNotSentAt(now), now);
+  #flushPendingSends(now: number): void {
+    if (this.#role !== "leader") return;
+    if (this.#appendPending) this.#broadcastAppend(now);
+    if (this.#heartbeatRoundPending) this.#sendHeartbeats(this.#followersNotSentAt(now), now);
+    this.#appendPending = this.#heartbeatRoundPending = false;
   }
 
   #followersNotSentAt(now: number): [Id, Progress][] {
     return [...this.#progress.followers].filter(([, progress]) => progress.lastSentAt < now);
-  }
-
-  /**
-   * Applies committed entries in order. The leader acknowledges each put it
-   * commits above `answeredThrough`, whichever leader received it (PROTOCOL.md
-   * section 6); followers never answer.
-   */
-  #applyCommitted(now: number): void {
-    for (const [index, entry] of this.#log.takeEntriesToApply()) {
-      this.#store.apply(entry);
-      if (
-        this.#role === "leader" && index > this.#answeredThrough &&
-        entry.client !== undefined && entry.MID !== undefined
-      ) {
-        this.#send({
-          src: this.id,
-          dst: entry.client,
-          leader: this.id,
-          type: "ok",
-          MID: entry.MID,
-        });
-      }
-    }
-    if (this.#role === "leader") this.#serveReadyReads(now);
-  }
-
-  #appendPuts(puts: readonly HeldRequest[]): void {
-    for (const { request } of puts) {
-      if (request.type !== "put") continue;
-      this.#log.append({
-        term: this.#currentTerm,
-        key: request.key,
-        value: request.value,
-        client: request.src,
-        MID: request.MID,
-      });
-    }
   }
 
   /**
@@ -674,7 +613,7 @@ export class RaftNode {
     if (!shared || followers.every((progress) => progress.nextIndex > this.#log.lastIndex)) {
       return false;
     }
-    const entries = this.#log.slice(from, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
+    const entries = this.#log.slice(from, this.#options.maxEntriesPerAppend, MAX_APPEND_BYTES);
     this.#send(this.#appendEntries(BROADCAST, from - 1, entries, now));
     for (const progress of followers) {
       progress.lastSentAt = now;
@@ -685,7 +624,7 @@ export class RaftNode {
 
   /** Whether every entry the follower has not acknowledged fits in one AppendEntries. */
   #unacknowledgedFit(progress: Progress): boolean {
-    return this.#log.lastIndex - progress.matchIndex <= this.#maxEntriesPerAppend;
+    return this.#log.lastIndex - progress.matchIndex <= this.#options.maxEntriesPerAppend;
   }
 
   /**
@@ -709,7 +648,11 @@ export class RaftNode {
 
   #sendAppend(peer: Id, progress: Progress, now: number): void {
     const prevLogIndex = this.#appendStart(progress) - 1;
-    const entries = this.#log.slice(prevLogIndex + 1, this.#maxEntriesPerAppend, MAX_APPEND_BYTES);
+    const entries = this.#log.slice(
+      prevLogIndex + 1,
+      this.#options.maxEntriesPerAppend,
+      MAX_APPEND_BYTES,
+    );
     this.#send(this.#appendEntries(peer, prevLogIndex, entries, now));
     progress.lastSentAt = now;
     if (progress.state === "replicate") {
@@ -745,14 +688,14 @@ export class RaftNode {
     // Back off towards the heartbeat interval for a follower that does not answer
     // (dead or cut off), so it costs no more than heartbeats would.
     const backoffMs = Math.min(
-      this.#retransmitMs * 2 ** progress.retransmits,
-      Math.max(this.#retransmitMs, this.#heartbeatIntervalMs),
+      this.#options.retransmitMs * 2 ** progress.retransmits,
+      Math.max(this.#options.retransmitMs, this.#options.heartbeatIntervalMs),
     );
     progress.retransmitAt ??= now + backoffMs;
   }
 
   #tickLeader(now: number): void {
-    if (this.#progress.quorumContactAt(now) + this.#electionTimeoutMaxMs <= now) {
+    if (this.#progress.quorumContactAt(now) + this.#options.electionTimeoutMaxMs <= now) {
       // Check-quorum (thesis §6.2): a leader cut off from a majority steps down.
       // The full election timeout, not its minimum: under heavy loss a healthy
       // leader can miss a majority's replies for a few heartbeats.
@@ -776,14 +719,14 @@ export class RaftNode {
       }
     }
     const due = [...this.#progress.followers].filter(([, progress]) =>
-      progress.lastSentAt + this.#heartbeatIntervalMs <= now
+      progress.lastSentAt + this.#options.heartbeatIntervalMs <= now
     );
     this.#sendHeartbeats(due, now);
   }
 
   /** Whether the follower replied within two heartbeat intervals. */
   #answeredRecently(progress: Progress, now: number): boolean {
-    return progress.lastAckAt + 2 * this.#heartbeatIntervalMs > now;
+    return progress.lastAckAt + 2 * this.#options.heartbeatIntervalMs > now;
   }
 
   /**
@@ -812,81 +755,18 @@ export class RaftNode {
     for (const [, progress] of heartbeats) progress.lastSentAt = now;
   }
 
-  // ---- Client requests ----
-
-  #stepClient(request: ClientRequest, now: number): void {
-    if (this.#role === "leader") {
-      if (request.type === "put") this.#leaderPut(request, now);
-      else this.#leaderGet(request, now);
-    } else if (this.#mayRedirectNow(now)) {
-      this.#redirectedSinceContact = true;
-      this.#reply(request, "redirect");
-    } else {
-      this.#held.add({ request, receivedAt: now });
-    }
-  }
-
-  /**
-   * Appends and sends a put at once, unless the leader has lost touch with a
-   * majority: then the put waits outside the log, so it can still be redirected
-   * if leadership is lost, instead of becoming a put that may never be answered.
-   */
-  #leaderPut(request: PutRequest, now: number): void {
-    if (!this.#hasRecentContact(now)) {
-      this.#heldPuts.push({ request, receivedAt: now });
-      return;
-    }
-    this.#appendPuts([{ request, receivedAt: now }]);
-    this.#broadcastAppend(now);
-    this.#maybeCommit(now);
-  }
+  // ---- Reads (§8, thesis §6.4) ----
 
   #hasRecentContact(now: number): boolean {
-    return this.#progress.quorumContactAt(now) > now - this.#leaseMs;
-  }
-
-  #maybeFlushHeldPuts(now: number): void {
-    if (this.#heldPuts.length === 0 || !this.#hasRecentContact(now)) return;
-    this.#appendPuts(this.#heldPuts);
-    this.#heldPuts = [];
-    this.#broadcastAppend(now);
-  }
-
-  /**
-   * Linearizable get (§8, thesis §6.4): from local state at once under a lease,
-   * otherwise after a ReadIndex round confirms leadership.
-   */
-  #leaderGet(request: GetRequest, now: number): void {
-    const termCommitted = this.#log.commitIndex >= this.#termStartIndex;
-    const leaseStart = this.#progress.quorumAckedSentAt(now);
-    if (termCommitted && leaseHolds(now, leaseStart, this.#leaseMs)) {
-      this.#reply(request, "ok", this.#store.get(request.key));
-      return;
-    }
-    const readIndex = Math.max(this.#log.commitIndex, this.#termStartIndex);
-    this.#reads.add({ request, readIndex, requestedAt: now });
-    this.#sendHeartbeats(this.#followersNotSentAt(now), now);
-    this.#serveReadyReads(now);
+    return this.#progress.quorumContactAt(now) > now - this.#options.leaseMs;
   }
 
   #serveReadyReads(now: number): void {
     if (this.#reads.size === 0) return;
     const confirmedSince = this.#progress.quorumAckedSentAt(now);
-    for (const { request } of this.#reads.takeReady(confirmedSince, this.#log.lastApplied)) {
-      this.#reply(request, "ok", this.#store.get(request.key));
+    for (const { context, index } of this.#reads.takeReady(confirmedSince, this.#log.commitIndex)) {
+      this.#readStates.push({ context, index });
     }
-  }
-
-  /**
-   * On losing leadership: held puts are in no log and waiting gets changed
-   * nothing, so both are held like any request at a replica without a leader.
-   */
-  #releaseLeaderRequests(): void {
-    for (const { request, requestedAt } of this.#reads.takeAll()) {
-      this.#held.add({ request, receivedAt: requestedAt });
-    }
-    for (const held of this.#heldPuts) this.#held.add(held);
-    this.#heldPuts = [];
   }
 
   // ---- Output ----
@@ -894,31 +774,21 @@ export class RaftNode {
   #deadline(): number {
     if (this.#role !== "leader") {
       const voteRetransmitAt = this.#role === "follower" ? Infinity : this.#voteRetransmitAt;
-      return Math.min(
-        this.#electionDeadline,
-        voteRetransmitAt,
-        this.#held.nextExpiry(this.#holdRequestMs),
-      );
+      return Math.min(this.#electionDeadline, voteRetransmitAt);
     }
-    let deadline = this.#progress.quorumContactAt(this.#now) + this.#electionTimeoutMaxMs;
+    let deadline = this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs;
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
         deadline,
-        progress.lastSentAt + this.#heartbeatIntervalMs,
+        progress.lastSentAt + this.#options.heartbeatIntervalMs,
         progress.retransmitAt ?? Infinity,
       );
     }
     return deadline;
   }
 
-  #send(message: OutboundMessage): void {
+  #send(message: PeerMessage): void {
     this.#outbox.push(message);
-  }
-
-  #reply(request: ClientRequest, type: "ok" | "redirect" | "fail", value?: string): void {
-    const leader = this.#leaderId ?? BROADCAST;
-    const base = { src: this.id, dst: request.src, leader, MID: request.MID };
-    this.#send(value === undefined ? { ...base, type } : { ...base, type: "ok", value });
   }
 
   #broadcastVoteRequest(type: VoteRequest["type"], term: number, now: number): void {
@@ -926,7 +796,7 @@ export class RaftNode {
     this.#send(this.#voteRequest(BROADCAST, type, term));
     this.#voteAnswered = new Set();
     this.#voteRetransmits = 0;
-    this.#voteRetransmitAt = now + this.#retransmitMs;
+    this.#voteRetransmitAt = now + this.#options.retransmitMs;
   }
 
   /**
@@ -940,7 +810,7 @@ export class RaftNode {
       if (!this.#voteAnswered.has(peer)) this.#send(this.#voteRequest(peer, type, term));
     }
     this.#voteRetransmits++;
-    this.#voteRetransmitAt = now + this.#retransmitMs * 2 ** this.#voteRetransmits;
+    this.#voteRetransmitAt = now + this.#options.retransmitMs * 2 ** this.#voteRetransmits;
   }
 
   #voteRequest(dst: Id, type: VoteRequest["type"], term: number): VoteRequest {
@@ -989,10 +859,10 @@ export class RaftNode {
   }
 
   #info(line: string): void {
-    this.#logger?.("info", line);
+    this.#options.logger?.("info", line);
   }
 
   #debug(line: string): void {
-    this.#logger?.("debug", line);
+    this.#options.logger?.("debug", line);
   }
 }

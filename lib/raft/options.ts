@@ -4,10 +4,17 @@
  * @module
  */
 
-import type { Id, OutboundMessage } from "./messages.ts";
+import type { Entry, Id, PeerMessage } from "./messages.ts";
 
 /** A log sink the core writes its one-line events to; the shell decides where they go. */
 export type RaftLogger = (level: "debug" | "info", line: string) => void;
+
+/**
+ * Most entries in one AppendEntries a replica accepts; far above the
+ * {@linkcode RaftOptions.maxEntriesPerAppend} a leader sends, which a 64 KiB
+ * datagram bounds long before.
+ */
+export const MAX_ENTRIES_PER_MESSAGE = 1024;
 
 /** Options for a Raft core. Times are milliseconds on the caller's clock. */
 export interface RaftOptions {
@@ -24,7 +31,7 @@ export interface RaftOptions {
   random: () => number;
   /**
    * Lower bound of the randomized election timeout (§5.2). Also the stickiness
-   * window: a follower that heard from a live leader this recently ignores vote
+   * window: a replica that accepted an AppendEntries this recently ignores vote
    * requests (thesis §6.2).
    * @default {600}
    */
@@ -55,16 +62,8 @@ export interface RaftOptions {
    */
   retransmitMs?: number;
   /**
-   * How long a replica that knows no leader holds a client request before it
-   * answers `fail` (the request is then in no log, so failing it is safe).
-   * Longer than a typical partition: a request held until it heals is then
-   * redirected to the leader instead of failed and retried, perhaps into the
-   * minority again.
-   * @default {5000}
-   */
-  holdRequestMs?: number;
-  /**
    * Most entries in one AppendEntries, so a datagram stays well under 64 KiB.
+   * At most {@linkcode MAX_ENTRIES_PER_MESSAGE}.
    * @default {64}
    */
   maxEntriesPerAppend?: number;
@@ -72,10 +71,97 @@ export interface RaftOptions {
   logger?: RaftLogger;
 }
 
+/** {@linkcode RaftOptions} with every default filled in and every rule checked. */
+export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
+  logger: RaftLogger | undefined;
+};
+
+/**
+ * Fills in the defaults and checks the settings against each other once, as
+ * etcd's `Config.validate()` does.
+ *
+ * @param options The caller's options.
+ * @returns The complete settings.
+ * @throws {RangeError} When the settings contradict each other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveRaftOptions } from "./options.ts";
+ * const options = resolveRaftOptions({ id: "0000", peers: ["0001"], now: 0, random: Math.random });
+ * assert.equal(options.leaseMs, 480);
+ * assert.throws(() => resolveRaftOptions({ ...options, leaseMs: 600 }), RangeError);
+ * ```
+ */
+export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
+  const resolved: ResolvedRaftOptions = {
+    electionTimeoutMinMs: 600,
+    electionTimeoutMaxMs: 1200,
+    heartbeatIntervalMs: 200,
+    leaseMs: 480,
+    retransmitMs: 100,
+    maxEntriesPerAppend: 64,
+    ...options,
+    logger: options.logger,
+  };
+  const { id, peers, electionTimeoutMinMs, electionTimeoutMaxMs, leaseMs } = resolved;
+  if (peers.includes(id)) {
+    throw new RangeError(`Cannot create a Raft node as peers includes its own id ${id}`);
+  }
+  if (!(electionTimeoutMaxMs > electionTimeoutMinMs && electionTimeoutMinMs > 0)) {
+    throw new RangeError(
+      `Cannot create a Raft node as electionTimeoutMaxMs is ${electionTimeoutMaxMs}: it must be above electionTimeoutMinMs (${electionTimeoutMinMs}), itself above 0`,
+    );
+  }
+  if (!(leaseMs >= 0 && leaseMs < electionTimeoutMinMs)) {
+    throw new RangeError(
+      `Cannot create a Raft node as leaseMs is ${leaseMs}: it must be below electionTimeoutMinMs (${electionTimeoutMinMs})`,
+    );
+  }
+  if (!(resolved.heartbeatIntervalMs > 0 && resolved.retransmitMs > 0)) {
+    throw new RangeError(
+      "Cannot create a Raft node as heartbeatIntervalMs or retransmitMs is not positive",
+    );
+  }
+  const { maxEntriesPerAppend } = resolved;
+  if (
+    !(Number.isInteger(maxEntriesPerAppend) && maxEntriesPerAppend >= 1 &&
+      maxEntriesPerAppend <= MAX_ENTRIES_PER_MESSAGE)
+  ) {
+    throw new RangeError(
+      `Cannot create a Raft node as maxEntriesPerAppend is ${maxEntriesPerAppend}: it must be an integer from 1 to ${MAX_ENTRIES_PER_MESSAGE}`,
+    );
+  }
+  return resolved;
+}
+
+/** An entry that is committed and must now be applied, in log order. */
+export interface CommittedEntry {
+  /** Its log index. */
+  index: number;
+  /** The entry. */
+  entry: Entry;
+}
+
+/**
+ * A read the leader has confirmed it may serve (thesis §6.4): once every entry up
+ * to `index` is applied, the state machine's value is linearizable for it.
+ */
+export interface ReadState {
+  /** What the caller passed to {@linkcode RaftNode.requestRead}. */
+  context: number;
+  /** The commit index the read must see applied. */
+  index: number;
+}
+
 /** What the caller must do after feeding the core an input. */
 export interface Ready {
-  /** Messages to send, in order: to peers, to clients, or broadcast. */
-  messages: OutboundMessage[];
+  /** Messages to send to peers, in order (a `dst` of `FFFF` is a broadcast). */
+  messages: PeerMessage[];
+  /** Newly committed entries, to apply in this order before serving `readStates`. */
+  committedEntries: CommittedEntry[];
+  /** Reads that may now be served, in the order they were requested. */
+  readStates: ReadState[];
   /** The caller's clock value at which `tick` must next be called. */
   deadline: number;
 }

@@ -5,14 +5,12 @@
  * @module
  */
 
-import type { GetRequest } from "./messages.ts";
-
-/** A get waiting for its ReadIndex round. */
+/** A read waiting for its ReadIndex round. */
 export interface PendingRead {
-  /** The request. */
-  request: GetRequest;
-  /** The commit index recorded on arrival; the read is served once applied. */
-  readIndex: number;
+  /** The caller's handle for it. */
+  context: number;
+  /** The commit index recorded on arrival; the read is served once it is committed. */
+  index: number;
   /** When it arrived: a majority must acknowledge an AppendEntries sent at or after it. */
   requestedAt: number;
 }
@@ -56,12 +54,12 @@ export class ReadOnly {
    * Removes and returns the reads that may now be served.
    *
    * @param confirmedSince A majority acknowledged an AppendEntries sent at or after this time.
-   * @param lastApplied The state machine's applied index.
+   * @param commitIndex The leader's commit index.
    * @returns The reads to answer, oldest first.
    */
-  takeReady(confirmedSince: number, lastApplied: number): PendingRead[] {
+  takeReady(confirmedSince: number, commitIndex: number): PendingRead[] {
     const isReady = (read: PendingRead) =>
-      read.requestedAt <= confirmedSince && read.readIndex <= lastApplied;
+      read.requestedAt <= confirmedSince && read.index <= commitIndex;
     const ready = this.#pending.filter(isReady);
     if (ready.length > 0) this.#pending = this.#pending.filter((read) => !isReady(read));
     return ready;

@@ -9,13 +9,12 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ClientReply, Id } from "../../lib/raft/messages.ts";
+import type { ClientReply } from "../../lib/kv/messages.ts";
+import { BROADCAST, type Id, ID_PATTERN } from "../../lib/raft/messages.ts";
 
 /** The launcher under test. */
 export const LAUNCHER = new URL("../../3700kvstore", import.meta.url).pathname;
 
-const BROADCAST = "FFFF";
-const ID_PATTERN = /^[0-9A-Fa-f]{4}$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

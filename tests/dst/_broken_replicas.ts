@@ -1,66 +1,35 @@
-import type { ClientReply, Id, InboundMessage } from "../../lib/raft/messages.ts";
-import { RaftNode } from "../../lib/raft/node.ts";
-import type { RaftOptions, Ready } from "../../lib/raft/options.ts";
-import type { SimulatedReplica } from "../../lib/dst/mod.ts";
+import type { ClientReply, InboundMessage } from "../../lib/kv/messages.ts";
+import type { KvServerOptions, ServerReady } from "../../lib/kv/server.ts";
+import { ServedReplica, type SimulatedReplica } from "../../lib/dst/replica.ts";
 
-/** What the bug does with one inbound message; undefined passes it to the core. */
+/** What the bug does with one inbound message; undefined passes it to the replica. */
 type Interception = ClientReply | "drop" | undefined;
 
 /**
  * A real replica with one bug bolted on: `intercept` may answer a message
  * itself (returning the reply) or swallow it (returning "drop") instead of
- * passing it to the core.
+ * passing it on.
  */
-class InterceptingReplica implements SimulatedReplica {
-  readonly #core: RaftNode;
-  readonly #intercept: (core: RaftNode, message: InboundMessage) => Interception;
+class InterceptingReplica extends ServedReplica {
+  readonly #intercept: (replica: ServedReplica, message: InboundMessage) => Interception;
   #replies: ClientReply[] = [];
 
   constructor(
-    options: RaftOptions,
-    intercept: (core: RaftNode, message: InboundMessage) => Interception,
+    options: KvServerOptions,
+    intercept: (replica: ServedReplica, message: InboundMessage) => Interception,
   ) {
-    this.#core = new RaftNode(options);
+    super(options);
     this.#intercept = intercept;
   }
 
-  get id(): Id {
-    return this.#core.id;
-  }
-  get role(): string {
-    return this.#core.role;
-  }
-  get currentTerm(): number {
-    return this.#core.currentTerm;
-  }
-  get leaderId(): Id | undefined {
-    return this.#core.leaderId;
-  }
-  get commitIndex(): number {
-    return this.#core.commitIndex;
-  }
-  get lastApplied(): number {
-    return this.#core.lastApplied;
-  }
-  get lastIndex(): number {
-    return this.#core.lastIndex;
-  }
-  entryAt(index: number): ReturnType<RaftNode["entryAt"]> {
-    return this.#core.entryAt(index);
-  }
-  read(key: string): string {
-    return this.#core.read(key);
-  }
-  step(message: InboundMessage, now: number): void {
-    const reply = this.#intercept(this.#core, message);
-    if (reply === undefined) this.#core.step(message, now);
+  override step(message: InboundMessage, now: number): void {
+    const reply = this.#intercept(this, message);
+    if (reply === undefined) super.step(message, now);
     else if (reply !== "drop") this.#replies.push(reply);
   }
-  tick(now: number): void {
-    this.#core.tick(now);
-  }
-  ready(): Ready {
-    const ready = this.#core.ready();
+
+  override ready(): ServerReady {
+    const ready = super.ready();
     const messages = [...ready.messages, ...this.#replies];
     this.#replies = [];
     return { messages, deadline: ready.deadline };
@@ -68,30 +37,30 @@ class InterceptingReplica implements SimulatedReplica {
 }
 
 /** Any replica answers a get from its own applied state, leader or not: stale reads. */
-export function staleReadReplica(options: RaftOptions): SimulatedReplica {
-  return new InterceptingReplica(options, (core, message) =>
+export function staleReadReplica(options: KvServerOptions): SimulatedReplica {
+  return new InterceptingReplica(options, (replica, message) =>
     message.type === "get"
       ? {
-        src: core.id,
+        src: replica.id,
         dst: message.src,
-        leader: core.leaderId ?? "FFFF",
+        leader: replica.leaderId ?? "FFFF",
         type: "ok",
         MID: message.MID,
-        value: core.read(message.key),
+        value: replica.read(message.key),
       }
       : undefined);
 }
 
 /** Every put is answered ok on arrival and never replicated: lost acknowledged writes. */
-export function forgetfulPutReplica(options: RaftOptions): SimulatedReplica {
+export function forgetfulPutReplica(options: KvServerOptions): SimulatedReplica {
   return new InterceptingReplica(
     options,
-    (core, message) =>
+    (replica, message) =>
       message.type === "put"
         ? {
-          src: core.id,
+          src: replica.id,
           dst: message.src,
-          leader: core.leaderId ?? "FFFF",
+          leader: replica.leaderId ?? "FFFF",
           type: "ok",
           MID: message.MID,
         }
@@ -100,7 +69,7 @@ export function forgetfulPutReplica(options: RaftOptions): SimulatedReplica {
 }
 
 /** Peer messages are ignored: no replica ever gathers votes. */
-export function deafReplica(options: RaftOptions): SimulatedReplica {
+export function deafReplica(options: KvServerOptions): SimulatedReplica {
   return new InterceptingReplica(
     options,
     (_, message) => message.type === "get" || message.type === "put" ? undefined : "drop",
@@ -108,7 +77,7 @@ export function deafReplica(options: RaftOptions): SimulatedReplica {
 }
 
 /** The core throws on the first put it receives, as a core with a crash bug would. */
-export function throwingReplica(options: RaftOptions): SimulatedReplica {
+export function throwingReplica(options: KvServerOptions): SimulatedReplica {
   return new InterceptingReplica(options, (_, message) => {
     if (message.type === "put") throw new TypeError("planted: cannot apply put");
     return undefined;

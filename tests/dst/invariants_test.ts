@@ -24,8 +24,8 @@ function replica(
 }
 
 const noop1: Entry = { term: 1 };
-const putA: Entry = { term: 1, key: "k", value: "a", client: "0013", MID: "m1" };
-const putB: Entry = { term: 1, key: "k", value: "b", client: "0013", MID: "m2" };
+const putA: Entry = { term: 1, command: { key: "k", value: "a", client: "0013", MID: "m1" } };
+const putB: Entry = { term: 1, command: { key: "k", value: "b", client: "0013", MID: "m2" } };
 
 Deno.test("two leaders in one term break election safety", () => {
   const monitor = new SafetyMonitor();

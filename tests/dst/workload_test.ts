@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Prng } from "../../lib/dst/prng.ts";
 import { Workload } from "../../lib/dst/workload.ts";
-import type { ClientReply, ClientRequest } from "../../lib/raft/messages.ts";
+import type { ClientReply, ClientRequest } from "../../lib/kv/messages.ts";
 
 const replicas = ["0000", "0001", "0002"];
 

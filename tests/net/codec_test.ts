@@ -3,19 +3,17 @@ import fc from "fast-check";
 import {
   decodeDatagram,
   encodeMessage,
-  isClientRequest,
   MAX_DATAGRAM_BYTES,
   MAX_ENCODED_BYTES,
-  MAX_ENTRIES_PER_DATAGRAM,
   MAX_PUT_BYTES,
 } from "../../lib/net/codec.ts";
-import type {
-  AppendEntries,
-  Entry,
-  InboundMessage,
-  OutboundMessage,
-  PeerMessage,
-} from "../../lib/raft/messages.ts";
+import {
+  type InboundMessage,
+  isClientRequest,
+  type OutboundMessage,
+} from "../../lib/kv/messages.ts";
+import type { AppendEntries, Entry, PeerMessage } from "../../lib/raft/messages.ts";
+import { MAX_ENTRIES_PER_MESSAGE } from "../../lib/raft/options.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -25,7 +23,8 @@ function jsonBytes(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
-const putEntry: Entry = { term: 2, key: "k", value: "v", client: "0013", MID: "m7" };
+const putCommand = { key: "k", value: "v", client: "0013", MID: "m7" };
+const putEntry: Entry = { term: 2, command: putCommand };
 
 /** One valid sample of every inbound type, with every field set. */
 const SAMPLES: readonly InboundMessage[] = [
@@ -269,15 +268,17 @@ const WRONG_VALUES: Readonly<Record<FieldKind, readonly unknown[]>> = {
     [{ term: 1.5 }],
     [{ term: "1" }],
     [{ term: 1 }, { term: 2 ** 53 }],
-    [{ ...putEntry, key: undefined }],
-    [{ term: 1, key: "k" }],
-    [{ term: 1, MID: "m", client: "0013" }],
-    [{ ...putEntry, value: 7 }],
-    [{ ...putEntry, key: null }],
-    [{ ...putEntry, MID: [] }],
-    [{ ...putEntry, client: "13" }],
-    [{ ...putEntry, client: "FFFFF" }],
-    Array.from({ length: MAX_ENTRIES_PER_DATAGRAM + 1 }, () => ({ term: 1 })),
+    [{ term: 1, command: { ...putCommand, key: undefined } }],
+    [{ term: 1, command: { key: "k" } }],
+    [{ term: 1, command: { MID: "m", client: "0013" } }],
+    [{ term: 1, command: { ...putCommand, value: 7 } }],
+    [{ term: 1, command: { ...putCommand, key: null } }],
+    [{ term: 1, command: { ...putCommand, MID: [] } }],
+    [{ term: 1, command: { ...putCommand, client: "13" } }],
+    [{ term: 1, command: { ...putCommand, client: "FFFFF" } }],
+    [{ term: 1, command: "put k v" }],
+    [{ term: 1, command: null }],
+    Array.from({ length: MAX_ENTRIES_PER_MESSAGE + 1 }, () => ({ term: 1 })),
   ],
 };
 
@@ -340,10 +341,12 @@ const entryArbitrary: fc.Arbitrary<Entry> = fc.oneof(
   fc.record({ term: countArbitrary }),
   fc.record({
     term: countArbitrary,
-    key: fc.string(),
-    value: fc.string(),
-    client: idArbitrary,
-    MID: fc.string(),
+    command: fc.record({
+      key: fc.string(),
+      value: fc.string(),
+      client: idArbitrary,
+      MID: fc.string(),
+    }),
   }),
 );
 const appendEntriesArbitrary: fc.Arbitrary<AppendEntries> = fc.record({

@@ -1,18 +1,22 @@
 /**
- * Helpers that drive one {@linkcode RaftNode} by hand, playing its peers, for
- * tests that need an exact log or message sequence (etcd's raft_paper_test.go style).
+ * Helpers that drive one {@linkcode RaftNode}, or one whole replica (a
+ * {@linkcode ServedReplica}: the key-value server on its core), by hand, playing
+ * its peers, for tests that need an exact log or message sequence (etcd's
+ * raft_paper_test.go style).
  *
  * @module
  */
 
+import { ServedReplica } from "../../lib/dst/replica.ts";
+import type { PutCommand, PutRequest } from "../../lib/kv/messages.ts";
+import type { KvServerOptions } from "../../lib/kv/server.ts";
 import { RaftNode } from "../../lib/raft/node.ts";
 import type {
   AppendEntries,
   AppendEntriesReply,
   Entry,
   Id,
-  OutboundMessage,
-  PutRequest,
+  PeerMessage,
 } from "../../lib/raft/messages.ts";
 import type { RaftOptions } from "../../lib/raft/options.ts";
 import { seededRandom } from "./_network.ts";
@@ -20,11 +24,20 @@ import { seededRandom } from "./_network.ts";
 /** Peers of the node under test, in a cluster of five. */
 export const PEERS: readonly Id[] = ["0001", "0002", "0003", "0004"];
 
+/** A Raft core or a whole replica: what the helpers below can drive. */
+export interface Driven<O> {
+  readonly role: string;
+  readonly currentTerm: number;
+  step(message: PeerMessage, now: number): void;
+  tick(now: number): void;
+  ready(): { messages: O[]; deadline: number };
+}
+
 /**
- * A node `0000` in a five-replica cluster.
+ * A Raft core `0000` in a five-replica cluster.
  *
  * @param options Timing overrides.
- * @returns The node.
+ * @returns The core.
  */
 export function makeNode(
   options: Partial<Omit<RaftOptions, "id" | "peers">> = {},
@@ -33,17 +46,53 @@ export function makeNode(
 }
 
 /**
+ * A whole replica `0000` (the key-value server on its core) in a five-replica cluster.
+ *
+ * @param options Timing and service overrides.
+ * @returns The replica.
+ */
+export function makeReplica(
+  options: Partial<Omit<KvServerOptions, "id" | "peers">> = {},
+): ServedReplica {
+  return new ServedReplica({
+    id: "0000",
+    peers: PEERS,
+    now: 0,
+    random: seededRandom(3),
+    ...options,
+  });
+}
+
+/**
  * Steps the node and drains its output.
  *
  * @returns The messages it sent.
  */
-export function deliver(
-  node: RaftNode,
-  message: Parameters<RaftNode["step"]>[0],
+export function deliver<I, O>(
+  node: { step(message: I, now: number): void; ready(): { messages: O[] } },
+  message: I,
   now: number,
-): OutboundMessage[] {
+): O[] {
   node.step(message, now);
   return node.ready().messages;
+}
+
+/**
+ * A put's log command, as the key-value server proposes it.
+ *
+ * @param n Makes key `k<n>`, value `v<n>`, MID `m<n>`.
+ */
+export function putCommand(n: number): PutCommand {
+  return { key: `k${n}`, value: `v${n}`, client: "0100", MID: `m${n}` };
+}
+
+/** The MIDs of the puts among `entries`, in order. */
+export function midsOf(entries: readonly Entry[]): string[] {
+  return entries.flatMap(({ command }) =>
+    command === undefined ? [] : [
+      (command as PutCommand).MID,
+    ]
+  );
 }
 
 /** An AppendEntries from `from` to the node `0000`. */
@@ -89,13 +138,13 @@ export function appendReply(
  *
  * @returns The node's reply messages.
  */
-export function seedLog(
-  node: RaftNode,
+export function seedLog<O>(
+  node: Driven<O>,
   term: number,
   entries: Entry[],
   now: number,
   leaderCommit = 0,
-): OutboundMessage[] {
+): O[] {
   return deliver(node, appendEntries("0001", { term, entries, leaderCommit, sentAt: now }), now);
 }
 
@@ -107,7 +156,11 @@ export function seedLog(
  * @param voterCommitIndex The commit index the voters report.
  * @returns The time at which it became leader.
  */
-export function campaign(node: RaftNode, now: number, voterCommitIndex = 0): number {
+export function campaign<O>(
+  node: Driven<O>,
+  now: number,
+  voterCommitIndex = 0,
+): number {
   const at = Math.max(now, node.ready().deadline);
   node.tick(at);
   node.ready();
@@ -153,7 +206,10 @@ export function putRequest(MID: string, value: string): PutRequest {
 /**
  * The AppendEntries among `messages` sent to `to` (directly or by broadcast).
  */
-export function appendsTo(messages: readonly OutboundMessage[], to: Id): AppendEntries[] {
+export function appendsTo(
+  messages: readonly { type: string; dst: Id }[],
+  to: Id,
+): AppendEntries[] {
   return messages.filter((m): m is AppendEntries =>
     m.type === "append_entries" && (m.dst === to || m.dst === "FFFF")
   );

@@ -1,5 +1,6 @@
 /**
- * An in-memory network driving several {@linkcode RaftNode}s deterministically
+ * An in-memory network driving several whole replicas (key-value servers on
+ * Raft cores, as {@linkcode ServedReplica}s) deterministically
  * with a fake clock (after etcd's `network` in raft_test.go and hashicorp's
  * `InmemTransport`): messages take `latencyMs`, can be dropped at random, cut
  * between pairs, filtered by a hook, and replicas can be isolated or killed.
@@ -7,17 +8,15 @@
  * @module
  */
 
-import { RaftNode } from "../../lib/raft/node.ts";
-import {
-  BROADCAST,
-  type ClientReply,
-  type ClientRequest,
-  type Id,
-  type InboundMessage,
-  type OutboundMessage,
-  type PeerMessage,
-} from "../../lib/raft/messages.ts";
-import type { RaftOptions } from "../../lib/raft/options.ts";
+import { ServedReplica } from "../../lib/dst/replica.ts";
+import type {
+  ClientReply,
+  ClientRequest,
+  InboundMessage,
+  OutboundMessage,
+} from "../../lib/kv/messages.ts";
+import type { KvServerOptions } from "../../lib/kv/server.ts";
+import { BROADCAST, type Id, type PeerMessage } from "../../lib/raft/messages.ts";
 
 /** A seeded PRNG (mulberry32): the same seed replays the same run. */
 export function seededRandom(seed: number): () => number {
@@ -32,7 +31,7 @@ export function seededRandom(seed: number): () => number {
 
 /** Options of a test network; the Raft timing options apply to every node. */
 export interface NetworkOptions
-  extends Partial<Omit<RaftOptions, "id" | "peers" | "now" | "random" | "logger">> {
+  extends Partial<Omit<KvServerOptions, "id" | "peers" | "now" | "random" | "logger">> {
   /** Number of replicas. @default {5} */
   size?: number;
   /** Seed for election timeouts and drops. @default {1} */
@@ -76,7 +75,7 @@ export class Network {
   /** Extra drop decision, consulted for every peer message. */
   filter: MessageFilter | undefined = undefined;
 
-  readonly #nodes = new Map<Id, RaftNode>();
+  readonly #nodes = new Map<Id, ServedReplica>();
   readonly #deadlines = new Map<Id, number>();
   readonly #dead = new Set<Id>();
   readonly #cuts = new Set<string>();
@@ -95,7 +94,7 @@ export class Network {
     this.#latencyMs = latencyMs;
     this.#random = seededRandom(seed);
     for (const id of this.ids) {
-      const node = new RaftNode({
+      const node = new ServedReplica({
         ...raftOptions,
         id,
         peers: this.ids.filter((peer) => peer !== id),
@@ -111,19 +110,19 @@ export class Network {
    * @param id A replica id.
    * @returns Its node.
    */
-  node(id: Id): RaftNode {
+  node(id: Id): ServedReplica {
     const node = this.#nodes.get(id);
     if (node === undefined) throw new RangeError(`Cannot find replica ${id}`);
     return node;
   }
 
   /** The live nodes. */
-  get live(): RaftNode[] {
+  get live(): ServedReplica[] {
     return this.ids.filter((id) => !this.#dead.has(id)).map((id) => this.node(id));
   }
 
   /** The live leader with the highest term, if any. */
-  leader(): RaftNode | undefined {
+  leader(): ServedReplica | undefined {
     const leaders = this.live.filter((node) => node.role === "leader");
     return leaders.sort((a, b) => b.currentTerm - a.currentTerm)[0];
   }
@@ -225,7 +224,7 @@ export class Network {
    *
    * @returns The leader.
    */
-  elect(limitMs = 30_000): RaftNode {
+  elect(limitMs = 30_000): ServedReplica {
     const settled = () => {
       const leader = this.leader();
       return leader !== undefined &&
@@ -233,7 +232,7 @@ export class Network {
         leader.commitIndex === leader.lastIndex;
     };
     if (!this.runUntil(settled, limitMs)) throw new Error(`No leader elected by ${this.now} ms`);
-    return this.leader() as RaftNode;
+    return this.leader() as ServedReplica;
   }
 
   /** Processes the next event at or before `end`; `false` when there is none. */

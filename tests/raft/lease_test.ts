@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
+import { ServedReplica } from "../../lib/dst/replica.ts";
+import type { ClientReply, OutboundMessage } from "../../lib/kv/messages.ts";
 import { RaftNode } from "../../lib/raft/node.ts";
-import {
-  BROADCAST,
-  type ClientReply,
-  type Id,
-  type OutboundMessage,
-  type PeerMessage,
-} from "../../lib/raft/messages.ts";
+import { BROADCAST, type Id, type PeerMessage } from "../../lib/raft/messages.ts";
 
 const A = "0000", B = "0001", C = "0002";
 const CLIENT = "0100";
@@ -18,12 +14,12 @@ interface InFlight {
 }
 
 /**
- * Three cores driven message by message: every peer message waits in `inFlight`
+ * Three replicas driven message by message: every peer message waits in `inFlight`
  * until the script delivers or drops it, and timers fire only when ticked, so a
  * schedule of losses, delays and reorderings can be played exactly.
  */
 class HandNetwork {
-  readonly nodes = new Map<Id, RaftNode>();
+  readonly nodes = new Map<Id, ServedReplica>();
   inFlight: InFlight[] = [];
   readonly replies: ClientReply[] = [];
 
@@ -32,12 +28,12 @@ class HandNetwork {
     for (const id of ids) {
       // random() = 0: every election timeout is exactly the 600 ms minimum.
       const peers = ids.filter((peer) => peer !== id);
-      this.nodes.set(id, new RaftNode({ id, peers, now: 0, random: () => 0 }));
+      this.nodes.set(id, new ServedReplica({ id, peers, now: 0, random: () => 0 }));
     }
   }
 
-  node(id: Id): RaftNode {
-    return this.nodes.get(id) as RaftNode;
+  node(id: Id): ServedReplica {
+    return this.nodes.get(id) as ServedReplica;
   }
 
   tick(id: Id, now: number): void {
@@ -159,7 +155,7 @@ Deno.test("a follower that just acknowledged a leader votes for nobody, whatever
   // 8. A get of K at A, inside A's lease.
   net.client(A, { type: "get", MID: "get", key: "K" }, 1530);
 
-  assert.notEqual(net.node(B).votedFor, C, "B voted within 600 ms of acknowledging A");
+  assert.notEqual(net.node(B).server.core.votedFor, C, "B voted within 600 ms of acknowledging A");
   const putV2Acknowledged = net.replies.some((r) => r.MID === "put-v2" && r.type === "ok");
   const get = net.replies.find((r) => r.MID === "get");
   assert.ok(

@@ -50,7 +50,7 @@ Deno.test("term boundaries are found for fast backtracking", () => {
 /** Batches stay within the count and size bounds but never come back empty. */
 Deno.test("slice bounds batches by count and by size", () => {
   const log = new RaftLog();
-  for (let i = 0; i < 10; i++) log.append({ term: 1, key: "k", value: "x".repeat(100) });
+  for (let i = 0; i < 10; i++) log.append({ term: 1, command: "x".repeat(100) });
   assert.equal(log.slice(1, 4, 1e6).length, 4);
   assert.equal(log.slice(1, 64, 300).length, 2);
   assert.equal(log.slice(1, 64, 1).length, 1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Network } from "./_network.ts";
-import { appendReply, appendsTo, campaign, deliver, makeNode, PEERS } from "./_drive.ts";
-import type { GetRequest } from "../../lib/raft/messages.ts";
+import { appendReply, appendsTo, campaign, deliver, makeReplica, PEERS } from "./_drive.ts";
+import type { GetRequest } from "../../lib/kv/messages.ts";
 
 function get(mid: string, key: string, to = "0000"): GetRequest {
   return { src: "0100", dst: to, leader: "FFFF", type: "get", MID: mid, key };
@@ -44,7 +44,7 @@ Deno.test("a get of a key never put returns the empty string", () => {
  * acknowledged one sent after the get arrived. Thesis §6.4 (ReadIndex).
  */
 Deno.test("a get after the lease lapsed waits for a ReadIndex round", () => {
-  const node = makeNode();
+  const node = makeReplica();
   const at = campaign(node, 0);
   node.ready();
   for (const peer of PEERS) {
@@ -68,7 +68,7 @@ Deno.test("a get after the lease lapsed waits for a ReadIndex round", () => {
  * with a majority in touch. Raft §8.
  */
 Deno.test("a new leader answers gets only after committing its no-op", () => {
-  const node = makeNode();
+  const node = makeReplica();
   const at = campaign(node, 0);
   node.ready();
   assert.deepEqual(deliver(node, get("g", "k"), at), []);

@@ -7,20 +7,32 @@ import {
   campaign,
   deliver,
   makeNode,
+  makeReplica,
+  midsOf,
   PEERS,
-  putRequest,
+  putCommand,
   replicatingLeader,
   seedLog,
 } from "./_drive.ts";
 import type { AppendEntriesReply, Entry } from "../../lib/raft/messages.ts";
 import type { RaftNode } from "../../lib/raft/node.ts";
+import type { ServedReplica } from "../../lib/dst/replica.ts";
 
-function logOf(node: RaftNode, through = node.lastIndex): Entry[] {
+function logOf(
+  node: Pick<RaftNode, "entryAt" | "lastIndex">,
+  through = node.lastIndex,
+): Entry[] {
   return Array.from({ length: through }, (_, i) => node.entryAt(i + 1) as Entry);
 }
 
 function put(n: number): Entry {
-  return { term: 1, key: `k${n}`, value: `v${n}`, client: "0100", MID: `m${n}` };
+  return { term: 1, command: putCommand(n) };
+}
+
+/** The leader proposes put `n` at `now`; returns what it sends. */
+function proposeAt(node: RaftNode, n: number, now: number) {
+  assert.ok(node.propose(putCommand(n), now));
+  return node.ready().messages;
 }
 
 /**
@@ -42,7 +54,7 @@ Deno.test("logs match and converge after lossy replication", () => {
     }
     net.dropRate = 0;
     net.runFor(3_000);
-    const reference = net.leader() as RaftNode;
+    const reference = net.leader() as ServedReplica;
     for (const node of net.live) {
       assert.equal(node.lastIndex, reference.lastIndex, `seed ${seed}`);
       assert.equal(node.commitIndex, reference.lastIndex, `seed ${seed}`);
@@ -106,7 +118,7 @@ Deno.test("the leader skips a whole conflicting term per round trip", () => {
 Deno.test("a long divergent suffix is repaired in one round trip per term", () => {
   const net = new Network({ size: 3, seed: 2 });
   const a = net.elect();
-  const putAt = (node: RaftNode, prefix: string, count: number) => {
+  const putAt = (node: ServedReplica, prefix: string, count: number) => {
     for (let i = 0; i < count; i++) {
       net.request(node.id, { type: "put", MID: `${prefix}${i}`, key: prefix, value: `${i}` });
     }
@@ -117,7 +129,7 @@ Deno.test("a long divergent suffix is repaired in one round trip per term", () =
   net.isolate(a.id);
   putAt(a, "x", 60);
   net.runUntil(() => net.leader() !== undefined && net.leader() !== a);
-  const b = net.leader() as RaftNode;
+  const b = net.leader() as ServedReplica;
   putAt(b, "b", 5);
   net.runFor(100);
   // B's term-2 entries reach C only; C leads term 3 and repairs A.
@@ -131,7 +143,7 @@ Deno.test("a long divergent suffix is repaired in one round trip per term", () =
     return true;
   };
   net.runUntil(() => net.leader() !== undefined && net.leader() !== b, 5_000);
-  const c = net.leader() as RaftNode;
+  const c = net.leader() as ServedReplica;
   assert.ok(c.lastIndex > 10);
   net.runUntil(() => a.commitIndex === c.lastIndex, 5_000);
   assert.equal(rejections, 1);
@@ -184,7 +196,7 @@ Deno.test("a conflicting entry and all that follow it are replaced", () => {
  * Raft §5.3 (AppendEntries receiver rule 5).
  */
 Deno.test("a follower commits no further than the entries the leader vouched for", () => {
-  const node = makeNode();
+  const node = makeReplica();
   seedLog(node, 1, [{ term: 1 }, put(2), put(3)], 0);
   deliver(
     node,
@@ -201,8 +213,9 @@ Deno.test("a follower commits no further than the entries the leader vouched for
  * older ones with it. Raft §5.4.2 (Figure 8).
  */
 Deno.test("a leader only commits entries from its current term by counting replicas", () => {
-  const node = makeNode();
-  seedLog(node, 2, [{ term: 1 }, { term: 2, key: "x", value: "old", client: "0100", MID: "m" }], 0);
+  const node = makeReplica();
+  const old = { key: "x", value: "old", client: "0100", MID: "m" };
+  seedLog(node, 2, [{ term: 1 }, { term: 2, command: old }], 0);
   const at = campaign(node, 2_000);
   assert.equal(node.currentTerm, 3);
   assert.equal(node.lastIndex, 3, "the leader appended its no-op");
@@ -215,7 +228,8 @@ Deno.test("a leader only commits entries from its current term by counting repli
   assert.equal(node.commitIndex, 0);
   node.step(appendReply("0002", { term: 3, matchIndex: 3, sentAt: at }), at + 2);
   assert.equal(node.commitIndex, 3);
-  assert.equal(node.read("x"), "old");
+  node.ready();
+  assert.equal(node.read("x"), "old", "applied with the next ready()");
 });
 
 /**
@@ -223,8 +237,8 @@ Deno.test("a leader only commits entries from its current term by counting repli
  * Raft §5.3 (State Machine Safety).
  */
 Deno.test("committed entries are applied in log order", () => {
-  const node = makeNode();
-  const entries = [{ term: 1 }, { ...put(2), key: "a" }, { ...put(3), key: "a" }];
+  const node = makeReplica();
+  const entries = [1, 2, 3].map((n) => ({ term: 1, command: { ...putCommand(n), key: "a" } }));
   seedLog(node, 1, entries, 0, 3);
   assert.equal(node.lastApplied, 3);
   assert.equal(node.read("a"), "v3");
@@ -236,11 +250,11 @@ Deno.test("committed entries are applied in log order", () => {
  */
 Deno.test("a put is sent to followers immediately", () => {
   const { node, at } = replicatingLeader();
-  const out = deliver(node, putRequest("p", "v"), at + 1);
+  const out = proposeAt(node, 1, at + 1);
   for (const peer of PEERS) {
     const appends = appendsTo(out, peer);
     assert.equal(appends.length, 1);
-    assert.deepEqual(appends[0]?.entries.map((e) => e.MID), ["p"]);
+    assert.deepEqual(midsOf(appends[0]?.entries ?? []), ["m1"]);
   }
 });
 
@@ -252,7 +266,7 @@ Deno.test("a put is sent to followers immediately", () => {
 Deno.test("a put goes out as one broadcast only while every follower is at the same index", () => {
   const { node, at } = replicatingLeader();
   const term = node.currentTerm;
-  const shared = deliver(node, putRequest("p1", "1"), at + 1);
+  const shared = proposeAt(node, 1, at + 1);
   assert.deepEqual(shared.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
   for (const peer of ["0001", "0002"]) {
     node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
@@ -262,9 +276,9 @@ Deno.test("a put goes out as one broadcast only while every follower is at the s
     at + 2,
   );
   node.ready();
-  const separate = deliver(node, putRequest("p2", "2"), at + 3);
+  const separate = proposeAt(node, 2, at + 3);
   assert.ok(separate.every((m) => m.dst !== "FFFF"));
-  assert.deepEqual(appendsTo(separate, "0001")[0]?.entries.map((e) => e.MID), ["p2"]);
+  assert.deepEqual(midsOf(appendsTo(separate, "0001")[0]?.entries ?? []), ["m2"]);
 });
 
 /**
@@ -274,15 +288,15 @@ Deno.test("a put goes out as one broadcast only while every follower is at the s
  */
 Deno.test("an AppendEntries after a lost one carries the lost entries too", () => {
   const { node, at } = replicatingLeader();
-  deliver(node, putRequest("p1", "1"), at + 1);
+  proposeAt(node, 1, at + 1);
   for (const peer of ["0001", "0002"]) {
     node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
   }
   node.ready();
-  const out = deliver(node, putRequest("p2", "2"), at + 3);
+  const out = proposeAt(node, 2, at + 3);
   const [append] = appendsTo(out, "0003");
   assert.equal(append?.prevLogIndex, 1);
-  assert.deepEqual(append?.entries.map((e) => e.MID), ["p1", "p2"]);
+  assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2"]);
 });
 
 /**
@@ -299,14 +313,14 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     }
     node.ready();
   };
-  deliver(node, putRequest("p1", "1"), ++now);
+  proposeAt(node, 1, ++now);
   answer(["0001", "0002", "0003"], 2);
   // 0004 lost p1; it answered recently, so the retransmit keeps it replicating.
   now = node.ready().deadline;
   node.tick(now);
-  assert.deepEqual(appendsTo(node.ready().messages, "0004")[0]?.entries.map((e) => e.MID), ["p1"]);
-  const second = deliver(node, putRequest("p2", "2"), ++now);
-  assert.deepEqual(appendsTo(second, "0004")[0]?.entries.map((e) => e.MID), ["p1", "p2"]);
+  assert.deepEqual(midsOf(appendsTo(node.ready().messages, "0004")[0]?.entries ?? []), ["m1"]);
+  const second = proposeAt(node, 2, ++now);
+  assert.deepEqual(midsOf(appendsTo(second, "0004")[0]?.entries ?? []), ["m1", "m2"]);
   answer(["0001", "0002", "0003"], 3);
   // 0004 stays silent past two heartbeat intervals: probed, then skipped.
   const silentUntil = now + 2 * 200;
@@ -316,9 +330,9 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     node.ready();
     answer(["0001", "0002", "0003"], 3);
   }
-  const third = deliver(node, putRequest("p3", "3"), ++now);
+  const third = proposeAt(node, 3, ++now);
   assert.equal(appendsTo(third, "0004").length, 0);
-  assert.deepEqual(appendsTo(third, "0001")[0]?.entries.map((e) => e.MID), ["p3"]);
+  assert.deepEqual(midsOf(appendsTo(third, "0001")[0]?.entries ?? []), ["m3"]);
 });
 
 /**

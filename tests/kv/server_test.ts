@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { Network } from "./_network.ts";
+import { Network } from "../raft/_network.ts";
 import {
   appendEntries,
   appendReply,
   appendsTo,
   campaign,
   deliver,
-  makeNode,
+  makeReplica,
   PEERS,
   seedLog,
-} from "./_drive.ts";
-import type { ClientRequest, OutboundMessage } from "../../lib/raft/messages.ts";
+} from "../raft/_drive.ts";
+import type { ClientRequest, OutboundMessage, PutCommand } from "../../lib/kv/messages.ts";
 
 function request(type: "get" | "put", mid: string): ClientRequest {
   const base = { src: "0100", dst: "0000", leader: "FFFF", MID: mid, key: "k" };
@@ -25,7 +25,7 @@ function repliesIn(messages: readonly OutboundMessage[]): string[] {
  * A follower that knows the leader redirects a request to it (PROTOCOL.md section 6).
  */
 Deno.test("a follower redirects a request to the leader it knows", () => {
-  const node = makeNode();
+  const node = makeReplica();
   seedLog(node, 1, [{ term: 1 }], 0);
   assert.deepEqual(repliesIn(deliver(node, request("put", "p"), 5)), ["redirect:0001"]);
 });
@@ -35,7 +35,7 @@ Deno.test("a follower redirects a request to the leader it knows", () => {
  * soon as a leader makes itself known (PROTOCOL.md section 6).
  */
 Deno.test("held requests are redirected when a leader appears", () => {
-  const node = makeNode();
+  const node = makeReplica();
   assert.deepEqual(deliver(node, request("put", "p"), 5), []);
   assert.deepEqual(deliver(node, request("get", "g"), 6), []);
   const out = deliver(node, appendEntries("0003", { term: 1, sentAt: 10 }), 10);
@@ -48,7 +48,7 @@ Deno.test("held requests are redirected when a leader appears", () => {
  * redirects them on the leader's next AppendEntries (PROTOCOL.md section 6).
  */
 Deno.test("a follower holds requests while its leader is silent", () => {
-  const node = makeNode({ heartbeatIntervalMs: 200 });
+  const node = makeReplica({ heartbeatIntervalMs: 200 });
   seedLog(node, 1, [{ term: 1 }], 0);
   assert.deepEqual(repliesIn(deliver(node, request("put", "p"), 399)), ["redirect:0001"]);
   assert.deepEqual(deliver(node, request("get", "g"), 400), []);
@@ -66,7 +66,7 @@ Deno.test("a follower holds requests while its leader is silent", () => {
  * for that evidence instead of bouncing between followers.
  */
 Deno.test("a follower redirects again only after hearing from the leader", () => {
-  const node = makeNode();
+  const node = makeReplica();
   seedLog(node, 1, [{ term: 1 }], 0);
   assert.deepEqual(repliesIn(deliver(node, request("put", "p1"), 5)), ["redirect:0001"]);
   assert.deepEqual(deliver(node, request("put", "p2"), 6), []);
@@ -84,7 +84,7 @@ Deno.test("a follower redirects again only after hearing from the leader", () =>
  * no log, so failing it is safe) (PROTOCOL.md section 6).
  */
 Deno.test("a held request fails after holdRequestMs", () => {
-  const node = makeNode({ holdRequestMs: 1_500 });
+  const node = makeReplica({ holdRequestMs: 1_500 });
   deliver(node, request("put", "p"), 5);
   node.tick(1_504);
   assert.deepEqual(repliesIn(node.ready().messages), []);
@@ -99,12 +99,13 @@ Deno.test("a held request fails after holdRequestMs", () => {
  * put goes into the log after the no-op.
  */
 Deno.test("a replica that becomes leader processes the requests it held", () => {
-  const node = makeNode();
+  const node = makeReplica();
   deliver(node, request("put", "p"), 5);
   campaign(node, 0);
   assert.equal(node.lastIndex, 2);
-  assert.equal(node.entryAt(2)?.MID, "p");
-  assert.equal(node.entryAt(2)?.client, "0100");
+  const command = node.entryAt(2)?.command as PutCommand;
+  assert.equal(command.MID, "p");
+  assert.equal(command.client, "0100");
 });
 
 /**
@@ -113,7 +114,7 @@ Deno.test("a replica that becomes leader processes the requests it held", () => 
  * PROTOCOL.md section 6 (never fail or redirect a put that is in a log).
  */
 Deno.test("a leader out of touch with a majority holds puts outside its log", () => {
-  const node = makeNode();
+  const node = makeReplica();
   const at = campaign(node, 0);
   node.ready();
   deliver(node, request("put", "p1"), at + 500);
@@ -224,4 +225,21 @@ Deno.test("no request is answered twice under faults, except across leader chang
     const oks = [...byMid.values()].filter((replies) => replies[0]?.type === "ok").length;
     assert.ok(oks > 40, `seed ${seed}: only ${oks} requests succeeded`);
   }
+});
+
+/**
+ * A client request from any 4-hex id is answered without trouble.
+ */
+Deno.test("client requests from any id are handled", () => {
+  const node = makeReplica();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  const out = deliver(node, {
+    src: "FFFE",
+    dst: "0000",
+    leader: "FFFF",
+    type: "get",
+    MID: "x",
+    key: "",
+  }, 5);
+  assert.deepEqual(out.map((m) => [m.type, m.dst]), [["redirect", "FFFE"]]);
 });

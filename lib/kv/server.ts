@@ -1,0 +1,342 @@
+/**
+ * The key-value service the course's clients talk to, on top of the Raft core
+ * (after etcd's raftexample: the core replicates opaque commands, this applies
+ * them and answers clients).
+ *
+ * @module
+ */
+
+import { BROADCAST, type Entry, type Id, type PeerMessage } from "../raft/messages.ts";
+import { RaftNode } from "../raft/node.ts";
+import { type RaftOptions, resolveRaftOptions } from "../raft/options.ts";
+import { type HeldRequest, HeldRequests } from "./held.ts";
+import {
+  type ClientReply,
+  type ClientRequest,
+  type GetRequest,
+  type InboundMessage,
+  isClientRequest,
+  isPutCommand,
+  type OutboundMessage,
+  type PutCommand,
+  type PutRequest,
+} from "./messages.ts";
+import { KvStore } from "./store.ts";
+
+/** Options for a {@linkcode KvServer}: its Raft core's, and the service's own. */
+export interface KvServerOptions extends RaftOptions {
+  /**
+   * How long a replica that knows no leader holds a client request before it
+   * answers `fail` (the request is then in no log, so failing it is safe).
+   * Longer than a typical partition: a request held until it heals is then
+   * redirected to the leader instead of failed and retried, perhaps into the
+   * minority again.
+   * @default {5000}
+   */
+  holdRequestMs?: number;
+  /**
+   * Most client requests waiting at once: held without a leader, waiting for a
+   * ReadIndex round, or waiting for the leader to regain a majority. Beyond it a
+   * request is answered `fail` at once, so no flood can exhaust the replica.
+   * @default {10000}
+   */
+  maxWaitingRequests?: number;
+}
+
+/** A put waiting to be proposed. */
+interface UnproposedPut extends HeldRequest {
+  request: PutRequest;
+}
+
+/** The log command of a put: the write, and whom to acknowledge. */
+function putCommand(request: PutRequest): PutCommand {
+  return { key: request.key, value: request.value, client: request.src, MID: request.MID };
+}
+
+/** What the caller must do after feeding the server an input. */
+export interface ServerReady {
+  /** Messages to send, in order: client replies first, then peer messages. */
+  messages: OutboundMessage[];
+  /** The caller's clock value at which `tick` must next be called. */
+  deadline: number;
+}
+
+/**
+ * One replica of the key-value store: a Raft core plus the service. It takes
+ * client requests and peer messages with {@linkcode KvServer.step}, timers with
+ * {@linkcode KvServer.tick}, and after each input hands back what to send with
+ * {@linkcode KvServer.ready}. Like the core, it does no I/O and reads no clock.
+ *
+ * The service's rules (PROTOCOL.md section 6): a follower redirects to the
+ * leader it heard from recently, else holds the request until a leader appears
+ * or `holdRequestMs` passes; the leader proposes puts and answers each once its
+ * entry is applied, and answers gets from read states; every put is answered at
+ * most once by a leader that commits it, whichever leader received it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KvServer } from "./server.ts";
+ * const server = new KvServer({ id: "0000", peers: [], now: 0, random: () => 0.5 });
+ * server.tick(server.ready().deadline);
+ * server.step({ src: "0013", dst: "0000", leader: "FFFF", type: "put", MID: "m1", key: "k", value: "v" }, 1000);
+ * assert.deepEqual(server.ready().messages, [{ src: "0000", dst: "0013", leader: "0000", type: "ok", MID: "m1" }]);
+ * assert.equal(server.read("k"), "v");
+ * ```
+ */
+export class KvServer {
+  /** The Raft core this service runs on. */
+  readonly core: RaftNode;
+
+  readonly #holdRequestMs: number;
+  readonly #maxWaitingRequests: number;
+  /** A leader heard from this recently is live enough to redirect clients to. */
+  readonly #leaderSilenceMs: number;
+  readonly #store = new KvStore();
+  readonly #held: HeldRequests;
+  #replies: ClientReply[] = [];
+  #lastApplied = 0;
+
+  // Leader.
+  /** The term this replica leads in, 0 when it does not lead. */
+  #leaderTerm = 0;
+  /** Puts at or below this index were acknowledged by an earlier leader. */
+  #answeredThrough = 0;
+  /** Gets waiting for their read state, by the context passed to the core. */
+  #reading = new Map<number, HeldRequest>();
+  #nextReadContext = 1;
+  /** Puts the core refused while out of touch with a majority: in no log yet. */
+  #unproposed: UnproposedPut[] = [];
+
+  // Followers.
+  /** The leader contact a redirect was last sent after: one redirect per contact. */
+  #redirectedAfterContactAt = NaN;
+  /** The leader contact last seen: a newer one releases the held requests. */
+  #seenContactAt = -Infinity;
+
+  /**
+   * @param options The core's options and the service's.
+   * @throws {RangeError} When the options contradict each other.
+   */
+  constructor(options: KvServerOptions) {
+    const { holdRequestMs = 5000, maxWaitingRequests = 10_000, ...raftOptions } = options;
+    if (!(holdRequestMs >= 0 && Number.isInteger(maxWaitingRequests) && maxWaitingRequests >= 0)) {
+      throw new RangeError(
+        `Cannot create a key-value server as holdRequestMs is ${holdRequestMs} and maxWaitingRequests is ${maxWaitingRequests}: both must be 0 or more`,
+      );
+    }
+    this.core = new RaftNode(raftOptions);
+    this.#holdRequestMs = holdRequestMs;
+    this.#maxWaitingRequests = maxWaitingRequests;
+    this.#leaderSilenceMs = 2 * resolveRaftOptions(raftOptions).heartbeatIntervalMs;
+    this.#held = new HeldRequests(maxWaitingRequests);
+  }
+
+  /** This replica's id. */
+  get id(): Id {
+    return this.core.id;
+  }
+
+  /** Highest log index applied to the store. */
+  get lastApplied(): number {
+    return this.#lastApplied;
+  }
+
+  /**
+   * Reads the applied state directly, for tests and invariants (clients go
+   * through {@linkcode KvServer.step}).
+   *
+   * @param key A key.
+   * @returns Its applied value, `""` when never put.
+   */
+  read(key: string): string {
+    return this.#store.get(key);
+  }
+
+  /**
+   * Feeds one inbound message: a client request or a peer message.
+   *
+   * @param message A message whose shape the codec has validated.
+   * @param now The caller's clock.
+   */
+  step(message: InboundMessage, now: number): void {
+    if (isClientRequest(message)) this.#receive(message, now);
+    else this.core.step(message as PeerMessage, now);
+    this.#observeCore(now);
+  }
+
+  /**
+   * Runs the timers due at `now`: the core's, and the expiry of held requests.
+   *
+   * @param now The caller's clock.
+   */
+  tick(now: number): void {
+    this.core.tick(now);
+    for (const { request } of this.#held.takeExpired(now, this.#holdRequestMs)) {
+      this.#reply(request, "fail");
+    }
+    this.#observeCore(now);
+  }
+
+  /**
+   * Applies what committed, answers what can be answered and takes the output.
+   *
+   * @returns The messages to send, client replies first, and the next deadline.
+   */
+  ready(): ServerReady {
+    const { messages, committedEntries, readStates, deadline } = this.core.ready();
+    for (const { index, entry } of committedEntries) this.#apply(index, entry);
+    for (const { context } of readStates) {
+      const read = this.#reading.get(context);
+      this.#reading.delete(context);
+      if (read?.request.type === "get") this.#answerGet(read.request);
+    }
+    const out: OutboundMessage[] = this.#replies;
+    this.#replies = [];
+    // Client replies first: a burst of peer messages must not delay them.
+    out.push(...messages);
+    return {
+      messages: out,
+      deadline: Math.min(deadline, this.#held.nextExpiry(this.#holdRequestMs)),
+    };
+  }
+
+  // ---- Client requests ----
+
+  #receive(request: ClientRequest, now: number): void {
+    if (this.core.role === "leader") {
+      if (request.type === "put") this.#propose({ request, receivedAt: now }, now);
+      else this.#requestRead({ request, receivedAt: now }, now);
+    } else if (this.#mayRedirectNow(now)) {
+      this.#redirectedAfterContactAt = this.core.lastLeaderContactAt;
+      this.#reply(request, "redirect");
+    } else if (this.#hasRoom()) {
+      this.#held.add({ request, receivedAt: now });
+    } else {
+      this.#reply(request, "fail");
+    }
+  }
+
+  /**
+   * Whether a request may be redirected to the known leader right away: it was
+   * heard from within two heartbeat intervals, and not already named in a
+   * redirect since. Otherwise the request waits for the leader's next message.
+   * After a leader dies, clients sent to it come back to a random replica at
+   * once; without this rule they would bounce between followers until the next
+   * election, each redirect naming the dead leader again.
+   */
+  #mayRedirectNow(now: number): boolean {
+    const contactAt = this.core.lastLeaderContactAt;
+    return this.core.leaderId !== undefined && contactAt !== this.#redirectedAfterContactAt &&
+      now - contactAt < this.#leaderSilenceMs;
+  }
+
+  /**
+   * Proposes a put; while the core refuses (no majority heard from within the
+   * lease) it waits outside the log, so it can still be redirected if leadership
+   * is lost, instead of becoming a put that may never be answered.
+   */
+  #propose(put: UnproposedPut, now: number): void {
+    if (this.#unproposed.length === 0 && this.core.propose(putCommand(put.request), now)) return;
+    if (this.#hasRoom()) this.#unproposed.push(put);
+    else this.#reply(put.request, "fail");
+  }
+
+  #requestRead(get: HeldRequest, now: number): void {
+    if (!this.#hasRoom()) {
+      this.#reply(get.request, "fail");
+      return;
+    }
+    const context = this.#nextReadContext++;
+    this.#reading.set(context, get);
+    this.core.requestRead(context, now);
+  }
+
+  /** Whether one more request may wait. */
+  #hasRoom(): boolean {
+    const waiting = this.#held.size + this.#reading.size + this.#unproposed.length;
+    return waiting < this.#maxWaitingRequests;
+  }
+
+  // ---- Following the core's state ----
+
+  /** Reacts to what the last input changed in the core: leadership, leader contact. */
+  #observeCore(now: number): void {
+    const leading = this.core.role === "leader";
+    if (leading && this.#leaderTerm !== this.core.currentTerm) this.#becameLeader(now);
+    if (!leading && this.#leaderTerm !== 0) this.#lostLeadership();
+    if (leading) {
+      this.#retryUnproposed(now);
+    } else if (this.core.lastLeaderContactAt !== this.#seenContactAt) {
+      this.#seenContactAt = this.core.lastLeaderContactAt;
+      for (const { request } of this.#held.takeAll()) this.#reply(request, "redirect");
+    }
+  }
+
+  #becameLeader(now: number): void {
+    this.#leaderTerm = this.core.currentTerm;
+    // Every entry up to a commit index some voter knew was committed by an
+    // earlier leader, which answered it before spreading the commit.
+    this.#answeredThrough = this.core.electionCommitIndex;
+    for (const { request, receivedAt } of this.#held.takeAll()) {
+      if (request.type === "put") this.#propose({ request, receivedAt }, now);
+      else this.#requestRead({ request, receivedAt }, now);
+    }
+  }
+
+  /**
+   * Gets waiting for a read state changed nothing and unproposed puts are in no
+   * log: both are held like any request at a replica without a leader.
+   */
+  #lostLeadership(): void {
+    this.#leaderTerm = 0;
+    const waiting = [...this.#reading.values(), ...this.#unproposed];
+    this.#reading.clear();
+    this.#unproposed = [];
+    waiting.sort((a, b) => a.receivedAt - b.receivedAt);
+    for (const held of waiting) {
+      if (!this.#held.add(held)) this.#reply(held.request, "fail");
+    }
+  }
+
+  /** Proposes the waiting puts, in order, once the core takes the first again. */
+  #retryUnproposed(now: number): void {
+    const [first, ...rest] = this.#unproposed;
+    if (first === undefined || !this.core.propose(putCommand(first.request), now)) return;
+    this.#unproposed = [];
+    for (const put of rest) this.#propose(put, now);
+  }
+
+  // ---- The state machine ----
+
+  /**
+   * Applies a committed entry. The leader acknowledges each put it commits above
+   * `answeredThrough`, whichever leader received it (PROTOCOL.md section 6);
+   * followers never answer.
+   */
+  #apply(index: number, entry: Entry): void {
+    this.#lastApplied = index;
+    if (!isPutCommand(entry.command)) return;
+    const put = entry.command;
+    this.#store.apply(put);
+    if (this.core.role === "leader" && index > this.#answeredThrough) {
+      this.#replies.push({
+        src: this.id,
+        dst: put.client,
+        leader: this.id,
+        type: "ok",
+        MID: put.MID,
+      });
+    }
+  }
+
+  #answerGet(request: GetRequest): void {
+    this.#reply(request, "ok", this.#store.get(request.key));
+  }
+
+  #reply(request: ClientRequest, type: ClientReply["type"], value?: string): void {
+    const leader = this.core.leaderId ?? BROADCAST;
+    const base = { src: this.id, dst: request.src, leader, MID: request.MID };
+    this.#replies.push(value === undefined ? { ...base, type } : { ...base, type: "ok", value });
+  }
+}
