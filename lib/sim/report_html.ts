@@ -8,7 +8,7 @@
  */
 
 import type { RunResult } from "./simulation.ts";
-import { failures } from "./stats.ts";
+import { failures, percentile } from "./stats.ts";
 import { METRIC_TITLES, TIER_NAMES } from "./score.ts";
 import {
   type Lane,
@@ -37,6 +37,9 @@ const LEGEND_ROW_HEIGHT = 18;
 const CHAR_WIDTH = 6.4;
 /** At least this many decades on the latency axis, so one spike does not flatten the rest. */
 const MIN_LATENCY_DECADES = 3;
+/** The traffic axis ends near this percentile of the non-empty buckets times the headroom. */
+const TRAFFIC_AXIS_PERCENTILE = 98;
+const TRAFFIC_AXIS_HEADROOM = 2;
 /** At most this many time ticks. */
 const MAX_TIME_TICKS = 16;
 
@@ -64,6 +67,9 @@ const ROLE_COLORS: Record<Role, string> = {
 const MAJORITY_COLOR = "#2a9d8f";
 const MINORITY_COLOR = "#e76f51";
 const PARTITION_FILL = "#f4a6a6";
+const PARTITION_LINE = "#b03060";
+const HEAL_LINE = "#2a7f62";
+const KILL_LINE = "#111111";
 const DUPLICATE_COLOR = "#cc0099";
 const INCORRECT_COLOR = "#e00000";
 const SENT_COLOR = "#8da0cb";
@@ -149,65 +155,64 @@ ${rows}
 export function renderTimelineSvg(timeline: Timeline): string {
   const spanMs = Math.max(timeline.plannedMs, timeline.endedAtMs, 1);
   const x = (ms: number): number =>
-    PLOT_LEFT + (Math.min(Math.max(ms, 0), spanMs) / spanMs) *
-      PLOT_WIDTH;
-  const parts: string[] = [];
-  let y = 4;
+    PLOT_LEFT + (Math.min(Math.max(ms, 0), spanMs) / spanMs) * PLOT_WIDTH;
+  const headings: string[] = [];
 
+  headings.push(heading(16, "Replica roles, inferred from routed messages (see legend)"));
   const labels = eventLabels(timeline, x);
-  const eventTop = y;
-  y += labels.rows * EVENT_ROW_HEIGHT + 6;
-
-  const laneHeight = timeline.replicaIds.length <= 7
-    ? 20
-    : timeline.replicaIds.length <= 13
-    ? 13
-    : 9;
+  const eventTop = 22;
+  const count = timeline.replicaIds.length;
+  const laneHeight = count <= 7 ? 20 : count <= 13 ? 13 : 9;
   const laneGap = laneHeight >= 13 ? 4 : 2;
-  y += PANEL_GAP - 8;
-  const lanesTop = y;
-  parts.push(heading(lanesTop - 8, "Replica roles, inferred from routed messages (see legend)"));
+  const lanesTop = eventTop + labels.rows * EVENT_ROW_HEIGHT + 4;
   const laneSvg = timeline.lanes.map((lane, index) =>
     renderLane(lane, lanesTop + index * (laneHeight + laneGap), laneHeight, timeline, x)
   );
-  y = lanesTop + timeline.lanes.length * (laneHeight + laneGap) - laneGap;
-  const lanesBottom = y;
+  const lanesBottom = lanesTop + count * (laneHeight + laneGap) - laneGap;
 
-  y += PANEL_GAP;
-  const noReplyTop = y;
+  const noReplyTop = lanesBottom + PANEL_GAP;
   const latencyTop = noReplyTop + NO_REPLY_HEIGHT + 4;
   const latencyBottom = latencyTop + LATENCY_HEIGHT;
-  parts.push(heading(noReplyTop - 8, "Client requests: latency of the first reply, by send time"));
+  headings.push(
+    heading(noReplyTop - 8, "Client requests: latency of the first reply, by send time"),
+  );
   const latency = renderLatency(timeline, x, noReplyTop, latencyTop, latencyBottom);
 
-  y = latencyBottom + PANEL_GAP;
-  const trafficTop = y;
+  const trafficTop = latencyBottom + PANEL_GAP;
   const trafficBottom = trafficTop + TRAFFIC_HEIGHT;
-  parts.push(
+  headings.push(
     heading(trafficTop - 8, `Messages between replicas per ${TRAFFIC_BUCKET_MS} ms, by send time`),
   );
   const traffic = renderTraffic(timeline, x, trafficTop, trafficBottom);
 
-  const axis = renderTimeAxis(spanMs, x, lanesTop - 2, trafficBottom);
-  const legendTop = trafficBottom + 44;
+  // Bands and grid lines are drawn panel by panel, so none crosses a panel's heading.
+  const panels: Panel[] = [
+    { top: lanesTop, bottom: lanesBottom },
+    { top: noReplyTop, bottom: latencyBottom },
+    { top: trafficTop, bottom: trafficBottom },
+  ];
+  const axis = renderTimeAxis(spanMs, x, panels);
+  const legendTop = trafficBottom + 60;
   const legend = renderLegend(legendTop);
-  const height = legendTop + legend.height + 4;
-
-  const bands = renderBands(timeline, x, eventTop, labels, lanesTop - 2, trafficBottom);
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${CHART_WIDTH} ${
-    round(height)
-  }" width="${CHART_WIDTH}" height="${
-    round(height)
-  }" font-family="system-ui, sans-serif" font-size="11" role="img" aria-label="Timeline of the run">
+  const height = round(legendTop + legend.height + 4);
+  const bands = renderBands(timeline, x, eventTop, labels, panels);
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="system-ui, sans-serif" font-size="11" role="img" aria-label="Timeline of the run">
+${axis.grid}
 ${bands.under}
 <g class="lanes">${laneSvg.join("\n")}</g>
 ${latency}
 ${traffic}
-${axis}
+${axis.labels}
 ${bands.over}
-${parts.join("\n")}
+${headings.join("\n")}
 ${legend.svg}
 </svg>`;
+}
+
+/** The vertical extent of one panel of the chart. */
+interface Panel {
+  top: number;
+  bottom: number;
 }
 
 /** Where each event's label goes: a row, so labels close in time do not overlap. */
@@ -229,9 +234,9 @@ function eventLabels(timeline: Timeline, x: (ms: number) => number): EventLabels
       : event.type === "part_end"
       ? "heal"
       : "partition";
-    const text = `${event.type}${victims.length > 0 ? ` ${victims.join(" ")}` : ""} @${
+    const text = `${event.type}${victims.length > 0 ? ` → ${victims.join(" ")}` : ""} (${
       seconds(event.atMs)
-    }s`;
+    } s)`;
     const left = x(event.atMs);
     const width = text.length * CHAR_WIDTH + 8;
     // Labels run right of their line, or left of it when they would leave the chart.
@@ -252,41 +257,42 @@ function renderBands(
   x: (ms: number) => number,
   eventTop: number,
   labels: EventLabels,
-  top: number,
-  bottom: number,
+  panels: readonly Panel[],
 ): { under: string; over: string } {
   const under = timeline.partitions.map((partition) => {
     const minority = timeline.replicaIds.filter((id) => !partition.majority.includes(id));
-    return `<rect class="band partition" x="${round(x(partition.fromMs))}" y="${
-      round(top)
-    }" width="${round(Math.max(1, x(partition.toMs) - x(partition.fromMs)))}" height="${
-      round(bottom - top)
-    }" fill="${PARTITION_FILL}" fill-opacity="0.28"><title>${
-      escape(
-        `${partition.type} from ${seconds(partition.fromMs)} s to ${
-          seconds(partition.toMs)
-        } s: majority ${partition.majority.join(" ")}, minority ${minority.join(" ")}`,
-      )
-    }</title></rect>`;
+    const left = round(x(partition.fromMs));
+    const width = round(Math.max(1, x(partition.toMs) - x(partition.fromMs)));
+    const title = `${partition.type} from ${seconds(partition.fromMs)} s to ${
+      seconds(partition.toMs)
+    } s: majority ${partition.majority.join(" ")}, minority ${minority.join(" ")}`;
+    return `<g class="band partition"><title>${escape(title)}</title>${
+      panels.map((panel) =>
+        `<rect x="${left}" y="${round(panel.top)}" width="${width}" height="${
+          round(panel.bottom - panel.top)
+        }" fill="${PARTITION_FILL}" fill-opacity="0.3"/>`
+      ).join("")
+    }</g>`;
   });
-  const strokes = { partition: "#b03060", heal: "#2a7f62", kill: "#111111" };
+  const strokes = { partition: PARTITION_LINE, heal: HEAL_LINE, kill: KILL_LINE };
+  const firstTop = panels[0]?.top ?? eventTop;
   const over = labels.placed.map((label) => {
     const lineX = round(x(label.atMs));
     const labelY = eventTop + label.row * EVENT_ROW_HEIGHT + 10;
     const width = label.text.length * CHAR_WIDTH + 8;
     const rightward = x(label.atMs) + width <= CHART_WIDTH;
     const stroke = strokes[label.kind];
-    return `<g class="band event ${label.kind}"><line x1="${lineX}" y1="${
-      round(labelY + 2)
-    }" x2="${lineX}" y2="${
-      round(bottom)
-    }" stroke="${stroke}" stroke-width="1.2" stroke-dasharray="${
-      label.kind === "kill" ? "5 3" : "2 2"
-    }"/><text x="${round(rightward ? x(label.atMs) + 3 : x(label.atMs) - 3)}" y="${
-      round(labelY)
-    }" text-anchor="${rightward ? "start" : "end"}" fill="${stroke}" font-weight="600">${
-      escape(label.text)
-    }</text></g>`;
+    const dash = label.kind === "kill" ? "5 3" : "2 2";
+    const segments = [{ top: labelY + 2, bottom: firstTop }, ...panels].map((segment) =>
+      `<line x1="${lineX}" y1="${round(segment.top)}" x2="${lineX}" y2="${
+        round(segment.bottom)
+      }" stroke="${stroke}" stroke-width="1.3" stroke-dasharray="${dash}"/>`
+    );
+    return `<g class="band event ${label.kind}">${segments.join("")}<text x="${
+      round(rightward ? x(label.atMs) + 3 : x(label.atMs) - 3)
+    }" y="${round(labelY)}" text-anchor="${
+      rightward ? "start" : "end"
+    }" fill="${stroke}" font-weight="600">${escape(label.text)}</text></g>`;
   });
   return { under: under.join("\n"), over: over.join("\n") };
 }
@@ -448,8 +454,22 @@ function renderTraffic(
   bottom: number,
 ): string {
   const peak = Math.max(1, ...timeline.sentPerBucket);
-  const maxValue = niceCeiling(peak);
-  const y = (value: number): number => bottom - (value / maxValue) * (bottom - top);
+  // A catch-up burst can be ten times the usual traffic; the axis follows the usual
+  // traffic and the burst is clipped, with its peak written beside it.
+  const busy = timeline.sentPerBucket.filter((value) => value > 0).sort((a, b) => a - b);
+  const usual = busy.length > 0 ? percentile(busy, TRAFFIC_AXIS_PERCENTILE) : 1;
+  const maxValue = niceCeiling(Math.min(peak, Math.max(10, usual * TRAFFIC_AXIS_HEADROOM)));
+  const y = (value: number): number =>
+    bottom - (Math.min(value, maxValue) / maxValue) * (bottom - top);
+  const peakIndex = timeline.sentPerBucket.indexOf(peak);
+  const peakX = x((peakIndex + 0.5) * TRAFFIC_BUCKET_MS);
+  const peakNote = peak > maxValue
+    ? `<text class="peak" x="${round(peakX + (peakX > PLOT_RIGHT - 160 ? -4 : 4))}" y="${
+      round(top + 9)
+    }" text-anchor="${peakX > PLOT_RIGHT - 160 ? "end" : "start"}">peak ${peak} at ${
+      seconds(peakIndex * TRAFFIC_BUCKET_MS)
+    } s (clipped)</text>`
+    : "";
   const area = (values: readonly number[]): string => {
     if (values.length === 0) return "";
     let d = `M${round(x(0))} ${round(bottom)}`;
@@ -476,36 +496,48 @@ function renderTraffic(
   }) rotate(-90)" text-anchor="middle" font-weight="600">messages</text></g>
 <path class="sent" d="${area(timeline.sentPerBucket)}" fill="${SENT_COLOR}"/>
 <path class="dropped" d="${area(timeline.droppedPerBucket)}" fill="${DROPPED_COLOR}"/>
+${peakNote}
 </g>`;
 }
 
 function renderTimeAxis(
   spanMs: number,
   x: (ms: number) => number,
-  top: number,
-  bottom: number,
-): string {
+  panels: readonly Panel[],
+): { grid: string; labels: string } {
   const spanS = spanMs / 1000;
   const stepS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600]
     .find((step) => spanS / step <= MAX_TIME_TICKS) ?? Math.ceil(spanS / MAX_TIME_TICKS);
-  const ticks: string[] = [];
+  const bottom = panels.at(-1)?.bottom ?? 0;
+  const grid: string[] = [];
+  const labels: string[] = [];
   for (let tickS = 0; tickS <= spanS + 1e-9; tickS += stepS) {
     const tickX = round(x(tickS * 1000));
-    ticks.push(
-      `<line x1="${tickX}" y1="${round(top)}" x2="${tickX}" y2="${
+    for (const panel of panels) {
+      grid.push(
+        `<line x1="${tickX}" y1="${round(panel.top)}" x2="${tickX}" y2="${
+          round(panel.bottom)
+        }" stroke="#000" stroke-opacity="0.08"/>`,
+      );
+    }
+    labels.push(
+      `<line x1="${tickX}" y1="${round(bottom)}" x2="${tickX}" y2="${
         round(bottom + 4)
-      }" stroke="#000" stroke-opacity="0.08"/><text x="${tickX}" y="${
-        round(bottom + 16)
-      }" text-anchor="middle">${Number(tickS.toFixed(1))}</text>`,
+      }" stroke="#555"/><text x="${tickX}" y="${round(bottom + 16)}" text-anchor="middle">${
+        Number(tickS.toFixed(1))
+      }</text>`,
     );
   }
-  return `<g class="axis x time-axis">${ticks.join("")}
+  return {
+    grid: `<g class="grid">${grid.join("")}</g>`,
+    labels: `<g class="axis x time-axis">${labels.join("")}
 <line x1="${PLOT_LEFT}" y1="${round(bottom)}" x2="${PLOT_RIGHT}" y2="${
-    round(bottom)
-  }" stroke="#555"/>
+      round(bottom)
+    }" stroke="#555"/>
 <text class="axis-title" x="${round(PLOT_LEFT + PLOT_WIDTH / 2)}" y="${
-    round(bottom + 32)
-  }" text-anchor="middle" font-weight="600">time since the run started (s)</text></g>`;
+      round(bottom + 34)
+    }" text-anchor="middle" font-weight="600">time since the run started (s)</text></g>`,
+  };
 }
 
 function renderLegend(top: number): { svg: string; height: number } {
@@ -514,6 +546,10 @@ function renderLegend(top: number): { svg: string; height: number } {
     `<rect x="${x}" y="${y - 9}" width="14" height="10" fill="${color}"/>`;
   const dot = (color: string) => (x: number, y: number) =>
     `<circle cx="${x + 6}" cy="${y - 4}" r="3.5" fill="${color}"/>`;
+  const eventLine = (color: string, dash: string) => (x: number, y: number) =>
+    `<line x1="${x + 6}" y1="${y - 11}" x2="${x + 6}" y2="${
+      y + 3
+    }" stroke="${color}" stroke-width="1.3" stroke-dasharray="${dash}"/>`;
   const rows: [string, Swatch[]][] = [
     ["Roles", [
       ...(["follower", "candidate", "leader", "dead"] as const).map((role) => ({
@@ -551,21 +587,10 @@ function renderLegend(top: number): { svg: string; height: number } {
       },
     ]],
     ["Events", [
-      { label: "partition (band)", svg: box(PARTITION_FILL) },
-      {
-        label: "kill",
-        svg: (x, y) =>
-          `<line x1="${x + 6}" y1="${y - 10}" x2="${x + 6}" y2="${
-            y + 2
-          }" stroke="#111" stroke-width="1.2" stroke-dasharray="5 3"/>`,
-      },
-      {
-        label: "partition / heal",
-        svg: (x, y) =>
-          `<line x1="${x + 6}" y1="${y - 10}" x2="${x + 6}" y2="${
-            y + 2
-          }" stroke="#b03060" stroke-width="1.2" stroke-dasharray="2 2"/>`,
-      },
+      { label: "partition up", svg: box(PARTITION_FILL) },
+      { label: "partition starts", svg: eventLine(PARTITION_LINE, "2 2") },
+      { label: "heals", svg: eventLine(HEAL_LINE, "2 2") },
+      { label: "kill", svg: eventLine(KILL_LINE, "5 3") },
       { label: "messages sent", svg: box(SENT_COLOR) },
       { label: "of which dropped", svg: box(DROPPED_COLOR) },
     ]],
@@ -613,10 +638,14 @@ function heading(y: number, text: string): string {
 
 function scorePanel(result: RunResult): string {
   const rows = result.metrics.map((metric) => {
-    const tiers = result.config.benchmarks[metric.metric]
-      .map((value) => metricText(metric.metric, value)).join(" / ");
+    const thresholds = result.config.benchmarks[metric.metric];
+    const tiers = metric.metric === "median_latency"
+      ? `${thresholds.map((s) => Number((s * 1000).toFixed(3))).join(" / ")} ms`
+      : thresholds.join(" / ");
     const tier = result.coursePassed ? TIER_NAMES[metric.tier] : "–";
-    return `<tr><td>${escape(METRIC_TITLES[metric.metric])}</td><td class="num">${
+    return `<tr><td title="${escape(METRIC_TITLES[metric.metric])}">${
+      escape(metric.metric)
+    }</td><td class="num">${
       escape(metricText(metric.metric, metric.value))
     }</td><td class="num small">${escape(tiers)}</td><td class="tier${
       result.coursePassed ? metric.tier : "x"
@@ -718,9 +747,9 @@ body { font: 14px/1.4 system-ui, sans-serif; color: #222; margin: 0; padding: 12
 header h1 { font-size: 20px; margin: 0 0 2px; }
 header p { margin: 0 0 10px; color: #555; }
 main { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-.chart { flex: 1 1 860px; min-width: 0; }
+.chart { flex: 1 1 820px; min-width: 0; }
 .chart svg { width: 100%; height: auto; display: block; }
-aside { flex: 0 0 330px; font-size: 13px; }
+aside { flex: 0 0 340px; min-width: 0; font-size: 13px; }
 aside section { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin-bottom: 10px; }
 h2 { font-size: 15px; margin: 2px 0 6px; }
 h3 { font-size: 13px; margin: 8px 0 2px; }
@@ -736,6 +765,7 @@ ul.checks { list-style: none; padding: 0; margin: 0; }
 .tier2 { color: #b26a00; } .tier3 { color: #c62828; font-weight: 600; } .tierx { color: #888; }
 .badge { font-size: 13px; padding: 2px 8px; border-radius: 10px; color: #fff; vertical-align: middle; }
 .badge.pass { background: #1a7f37; } .badge.fail { background: #c62828; }
+td.tier0, td.tier1, td.tier2, td.tier3, table.counters td:first-child { white-space: nowrap; }
 table.index { width: auto; } table.index td { padding: 4px 10px; }
 </style></head>
 <body>
@@ -772,7 +802,7 @@ function metricText(metric: string, value: number): string {
 }
 
 function seconds(ms: number): string {
-  return (ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 2);
+  return (ms / 1000).toFixed(1);
 }
 
 function round(value: number): number {
