@@ -75,6 +75,9 @@ const INCORRECT_COLOR = "#e00000";
 const SENT_COLOR = "#8da0cb";
 const DROPPED_COLOR = "#d62728";
 
+/** Tier names short enough for the score panel; the course's names are in the tooltips. */
+const TIER_SHORT_NAMES = ["Bonus", "Full", "Partial", "None"] as const;
+
 /** What {@linkcode renderReport} draws. */
 export interface ReportInput {
   /** The config's path or name, shown as the title. */
@@ -224,10 +227,13 @@ interface EventLabels {
 function eventLabels(timeline: Timeline, x: (ms: number) => number): EventLabels {
   const rowEnds: number[] = [];
   const placed: EventLabels["placed"] = [];
-  for (const event of timeline.events) {
+  for (const [index, event] of timeline.events.entries()) {
+    // An event's victims: replicas it killed before the next event of its type
+    // (`kill_leader_on_put_ack` kills later, when a put is acknowledged).
+    const next = timeline.events.slice(index + 1).find((later) => later.type === event.type);
     const victims = timeline.deaths
-      .filter((death) => death.killed && death.cause === event.type && death.atMs >= event.atMs)
-      .filter((death) => death.atMs - event.atMs < 1 || event.type === "kill_leader_on_put_ack")
+      .filter((death) => death.killed && death.cause === event.type)
+      .filter((death) => death.atMs >= event.atMs && death.atMs < (next?.atMs ?? Infinity))
       .map((death) => death.replica);
     const kind = event.type.startsWith("kill")
       ? "kill"
@@ -642,14 +648,14 @@ function scorePanel(result: RunResult): string {
     const tiers = metric.metric === "median_latency"
       ? `${thresholds.map((s) => Number((s * 1000).toFixed(3))).join(" / ")} ms`
       : thresholds.join(" / ");
-    const tier = result.coursePassed ? TIER_NAMES[metric.tier] : "–";
+    const tier = result.coursePassed ? TIER_SHORT_NAMES[metric.tier] : "–";
     return `<tr><td title="${escape(METRIC_TITLES[metric.metric])}">${
       escape(metric.metric)
     }</td><td class="num">${
       escape(metricText(metric.metric, metric.value))
     }</td><td class="num small">${escape(tiers)}</td><td class="tier${
       result.coursePassed ? metric.tier : "x"
-    }">${escape(tier)}</td></tr>`;
+    }" title="${escape(TIER_NAMES[metric.tier])}">${escape(tier)}</td></tr>`;
   }).join("");
   const checks = result.checks.map((check) =>
     `<li class="${check.passed ? "ok" : "bad"}">${check.passed ? "✓" : "✗"} ${
@@ -657,7 +663,7 @@ function scorePanel(result: RunResult): string {
     }</li>`
   ).join("");
   return `<section><h2>Course score</h2>
-<table><thead><tr><th>metric</th><th>value</th><th>bonus / full / partial</th><th>tier</th></tr></thead>
+<table><thead><tr><th>metric</th><th>value</th><th>bonus / full / partial</th><th>credit</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${
     result.coursePassed

@@ -240,8 +240,9 @@ class Run {
       if (request.dst !== undefined) this.#deliver(request.dst, JSON.stringify(request.message));
       return;
     }
+    const atMs = this.#elapsedMs();
     this.#fire(action.event);
-    this.#timeline.event(this.#elapsedMs(), action.event.type, this.#network.partition);
+    this.#timeline.event(atMs, action.event.type, this.#network.partition);
   }
 
   #fire(event: SimEvent): void {
