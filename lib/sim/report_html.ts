@@ -663,7 +663,7 @@ function scorePanel(result: RunResult): string {
     }</li>`
   ).join("");
   return `<section><h2>Course score</h2>
-<table><thead><tr><th>metric</th><th>value</th><th>bonus / full / partial</th><th>credit</th></tr></thead>
+<table><thead><tr><th>metric</th><th>value</th><th title="bonus / full / partial: a value below one earns that credit">thresholds</th><th>credit</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${
     result.coursePassed
@@ -756,6 +756,8 @@ main { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .chart { flex: 1 1 820px; min-width: 0; }
 .chart svg { width: 100%; height: auto; display: block; }
 aside { flex: 0 0 340px; min-width: 0; font-size: 13px; }
+aside table { table-layout: auto; }
+aside th, aside td { padding: 2px 3px; }
 aside section { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin-bottom: 10px; }
 h2 { font-size: 15px; margin: 2px 0 6px; }
 h3 { font-size: 13px; margin: 8px 0 2px; }
