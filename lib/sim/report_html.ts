@@ -459,7 +459,7 @@ function renderTraffic(
   top: number,
   bottom: number,
 ): string {
-  const peak = Math.max(1, ...timeline.sentPerBucket);
+  const peak = timeline.sentPerBucket.reduce((max, value) => Math.max(max, value), 1);
   // A catch-up burst can be ten times the usual traffic; the axis follows the usual
   // traffic and the burst is clipped, with its peak written beside it.
   const busy = timeline.sentPerBucket.filter((value) => value > 0).sort((a, b) => a - b);
@@ -785,9 +785,16 @@ ${body}
 /** The low and high ends of the latency axis, whole decades, in ms. */
 function latencyRange(latenciesMs: readonly number[]): [number, number] {
   if (latenciesMs.length === 0) return [0.1, 10 ** (MIN_LATENCY_DECADES - 1)];
-  const lowExponent = Math.max(-2, Math.floor(Math.log10(Math.min(...latenciesMs))));
+  // A loop, not Math.min(...values): a long run has more latencies than a call has arguments.
+  let minMs = Infinity;
+  let maxMs = 0;
+  for (const ms of latenciesMs) {
+    minMs = Math.min(minMs, ms);
+    maxMs = Math.max(maxMs, ms);
+  }
+  const lowExponent = Math.max(-2, Math.floor(Math.log10(minMs)));
   const highExponent = Math.max(
-    Math.ceil(Math.log10(Math.max(...latenciesMs))),
+    Math.ceil(Math.log10(maxMs)),
     lowExponent + MIN_LATENCY_DECADES,
   );
   return [10 ** lowExponent, 10 ** highExponent];
