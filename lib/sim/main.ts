@@ -115,6 +115,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       signal,
     };
     const [command, directory] = positionals as [string, string | undefined];
+    if (options.report !== undefined) checkWritable(options.report);
     if (command === "all") return await runAll(directory ?? "configs/", options);
     const config = command === "start" ? parseConfig(DEFAULT_SCENARIO) : await readConfig(command);
     await checkProgram(options.program);
@@ -200,6 +201,18 @@ async function runAll(directory: string, options: CliOptions): Promise<number> {
     console.log(JSON.stringify({ passed, runs }));
   }
   return rows.length === configs.length && rows.every((row) => row.result.passed) ? 0 : 1;
+}
+
+/**
+ * Refuses a report path the permissions do not let us write, before a run that may last
+ * minutes (`deno task start` may write only under `report/`).
+ */
+function checkWritable(path: string): void {
+  if (Deno.permissions.querySync({ name: "write", path }).state !== "granted") {
+    throw new Error(
+      `Cannot start simulation as --report ${path} is not writable with the permissions given (deno task start may write only under report/, deno task sim anywhere)`,
+    );
+  }
 }
 
 /** Writes a report, creating its directory; the error names the path when it cannot. */

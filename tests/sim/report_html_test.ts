@@ -177,3 +177,12 @@ Deno.test("--report writes the timeline of a real run with lanes, bands and poin
   assert.ok(count(html, /class="point /g) >= 120, "one point per request, retries included");
   await Deno.remove(path);
 });
+
+Deno.test("a report path the permissions forbid is refused before the run, with status 2", async () => {
+  // The test task may write only under report/, as `deno task start` may.
+  const status = await main(
+    ["start", "--report", "/report-elsewhere.html"],
+    new AbortController().signal,
+  );
+  assert.equal(status, 2);
+});
