@@ -127,8 +127,10 @@ export interface IndexEntry {
  */
 export function renderIndex(entries: readonly IndexEntry[]): string {
   const passed = entries.filter((entry) => entry.result.passed).length;
-  const head = ["config", "ours", "course", ...Object.values(METRIC_TITLES)]
-    .map((cell) => `<th>${escape(cell)}</th>`).join("");
+  const head = ["config", "ours", "course"].map((cell) => `<th>${cell}</th>`).join("") +
+    Object.entries(METRIC_TITLES).map(([metric, title]) =>
+      `<th title="${escape(title)}">${escape(metric)}</th>`
+    ).join("");
   const rows = entries.map(({ name, href, result }) => {
     const metrics = result.metrics.map((metric) =>
       `<td class="tier${metric.tier}">${escape(metricText(metric.metric, metric.value))} <small>${
