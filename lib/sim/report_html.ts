@@ -757,8 +757,8 @@ header p { margin: 0 0 10px; color: #555; }
 main { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .chart { flex: 1 1 820px; min-width: 0; }
 .chart svg { width: 100%; height: auto; display: block; }
-aside { flex: 0 0 340px; min-width: 0; font-size: 13px; }
-aside table { table-layout: auto; }
+aside { flex: 0 0 350px; min-width: 0; font-size: 13px; }
+aside table { font-size: 12.5px; }
 aside th, aside td { padding: 2px 3px; }
 aside section { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; margin-bottom: 10px; }
 h2 { font-size: 15px; margin: 2px 0 6px; }
