@@ -84,6 +84,8 @@ export interface DeliveryResult {
   warning?: string;
   /** Set when the reply acknowledged a put. */
   acknowledgedPut?: boolean;
+  /** Set when the reply was for a MID already answered ok. */
+  duplicate?: boolean;
 }
 
 /** Options for a {@linkcode Workload}. */
@@ -181,7 +183,7 @@ export class Workload {
     const mid = message["MID"];
     if (typeof mid === "string" && this.#completed.has(mid)) {
       this.#counters.duplicates += 1;
-      return {};
+      return { duplicate: true };
     }
     const record = typeof mid === "string" ? client.pending.get(mid) : undefined;
     if (!record) return this.#incorrect("client received an unexpected MID", text);

@@ -2,8 +2,9 @@
  * `deno task sim`: the course simulator's command line.
  *
  * ```sh
- * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json]
+ * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json] [--report FILE]
  * deno task sim all [DIR]   [--replica PATH] [--seed N] [--quiet] [--json] [--pause S]
+ *                           [--report DIR]
  * deno task sim start       # the embedded default scenario (= deno task start)
  * ```
  *
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
 import { consoleOutput, type Output } from "./_console.ts";
@@ -30,8 +31,12 @@ import {
   type Style,
   summaryTable,
 } from "./report.ts";
+import { type IndexEntry, renderIndex, renderReport } from "./report_html.ts";
 import { type RunResult, runSimulation } from "./simulation.ts";
 import { DEFAULT_SCENARIO, PAUSE_BETWEEN_RUNS_S, STANDARD_CONFIGS } from "./standard.ts";
+
+/** Where `deno task start` writes its report; `deno.json` lets it write only there. */
+const START_REPORT_PATH = "report/start.html";
 
 const USAGE = `Usage:
   deno task sim CONFIG.json [options]   run one config
@@ -44,6 +49,9 @@ Options:
   --quiet          hide replica output and event lines
   --json           end with one JSON report on the last line
   --pause S        seconds between runs of "all" (default ${PAUSE_BETWEEN_RUNS_S}, as the course)
+  --report PATH    write the run's HTML timeline to PATH; with "all", PATH is a directory
+                   that gets one file per config and index.html ("start" writes
+                   ${START_REPORT_PATH} unless told otherwise)
   --help           show this text`;
 
 /** Exit status when the simulator itself could not run. */
@@ -55,6 +63,8 @@ interface CliOptions {
   quiet: boolean;
   json: boolean;
   pauseS: number;
+  /** The report file (one run) or directory (`all`), if one is wanted. */
+  report: string | undefined;
   output: Output;
   style: Style;
   signal: AbortSignal;
@@ -79,6 +89,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
         quiet: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         pause: { type: "string" },
+        report: { type: "string" },
         help: { type: "boolean", default: false },
       },
     });
@@ -98,17 +109,23 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       quiet: values.quiet,
       json: values.json,
       pauseS: parsePause(values.pause),
+      report: values.report ?? (positionals[0] === "start" ? START_REPORT_PATH : undefined),
       output: consoleOutput(terminal),
       style: makeStyle(terminal),
       signal,
     };
     const [command, directory] = positionals as [string, string | undefined];
+    if (options.report !== undefined) checkWritable(options.report);
     if (command === "all") return await runAll(directory ?? "configs/", options);
     const config = command === "start" ? parseConfig(DEFAULT_SCENARIO) : await readConfig(command);
     await checkProgram(options.program);
     const name = command === "start" ? "default scenario" : command;
     const result = await runOne(name, config, options);
     for (const line of runReportLines(result, options.style)) options.output.line(line);
+    if (options.report !== undefined) {
+      await writeReport(options.report, renderReport({ name, result }));
+      options.output.line(`Report: ${options.report}`);
+    }
     if (options.json) console.log(JSON.stringify(jsonReport(name, result)));
     return result.passed ? 0 : 1;
   } catch (error) {
@@ -140,6 +157,7 @@ async function runAll(directory: string, options: CliOptions): Promise<number> {
   }
   await checkProgram(options.program);
   const rows: { name: string; result: RunResult }[] = [];
+  const reports: IndexEntry[] = [];
   let group = "";
   for (const [index, entry] of configs.entries()) {
     if (options.signal.aborted) break;
@@ -161,17 +179,51 @@ async function runAll(directory: string, options: CliOptions): Promise<number> {
       options.output.line(`\t(ours: history NOT linearizable, seed ${result.seed})`);
     }
     rows.push({ name: entry.file, result });
+    if (options.report !== undefined) {
+      // Each report is written as its run ends, so an interrupted `all` keeps what it ran.
+      const href = `${basename(entry.file, ".json")}.html`;
+      await writeReport(join(options.report, href), renderReport({ name: entry.file, result }));
+      reports.push({ name: entry.file, href, result });
+    }
   }
   const coursePassed = rows.filter((row) => row.result.coursePassed).length;
   options.output.line(`Passed ${coursePassed} out of ${rows.length} tests`);
   options.output.line("");
   for (const line of summaryTable(rows)) options.output.line(line);
+  if (options.report !== undefined) {
+    const index = join(options.report, "index.html");
+    await writeReport(index, renderIndex(reports));
+    options.output.line(`Reports: ${index}`);
+  }
   if (options.json) {
     const runs = rows.map(({ name, result }) => jsonReport(name, result));
     const passed = rows.length === configs.length && rows.every((row) => row.result.passed);
     console.log(JSON.stringify({ passed, runs }));
   }
   return rows.length === configs.length && rows.every((row) => row.result.passed) ? 0 : 1;
+}
+
+/**
+ * Refuses a report path the permissions do not let us write, before a run that may last
+ * minutes (`deno task start` may write only under `report/`).
+ */
+function checkWritable(path: string): void {
+  if (Deno.permissions.querySync({ name: "write", path }).state !== "granted") {
+    throw new Error(
+      `Cannot start simulation as --report ${path} is not writable with the permissions given (deno task start may write only under report/, deno task sim anywhere)`,
+    );
+  }
+}
+
+/** Writes a report, creating its directory; the error names the path when it cannot. */
+async function writeReport(path: string, html: string): Promise<void> {
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await Deno.writeTextFile(path, html);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot write report ${path}: ${reason}`);
+  }
 }
 
 async function readConfig(path: string): Promise<SimConfig> {

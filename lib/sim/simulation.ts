@@ -33,6 +33,7 @@ import {
   type LatencySummary,
   summarizeLatencies,
 } from "./stats.ts";
+import { type Timeline, TimelineRecorder } from "./timeline.ts";
 
 /** How often the live progress line is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -74,6 +75,8 @@ export interface RunResult {
   /** Ours: the course's verdict and a linearizable history. */
   passed: boolean;
   stopReason: StopReason;
+  /** The run over time, for the HTML report. */
+  timeline: Timeline;
 }
 
 interface ReplicaSlot {
@@ -105,12 +108,14 @@ class Run {
   readonly #living: Set<string>;
   readonly #random: Prng;
   readonly #schedule: Schedule;
+  readonly #timeline: TimelineRecorder;
   readonly #slots = new Map<string, ReplicaSlot>();
   readonly #sockets = new Map<string, ReplicaSocket>();
   readonly #stop = new AbortController();
   readonly #encoder = new TextEncoder();
   readonly #decoder = new TextDecoder("utf-8", { fatal: true });
   #startMs = 0;
+  #endedAtMs = 0;
   #stopReason: StopReason = "lifetime";
   #killOnPutAck = false;
   #finished = false;
@@ -136,6 +141,7 @@ class Run {
       now: () => this.#elapsedMs(),
     });
     this.#schedule = buildSchedule(this.#config, random);
+    this.#timeline = new TimelineRecorder(this.#replicaIds, this.#schedule.totalS * 1000);
   }
 
   async execute(): Promise<RunResult> {
@@ -154,6 +160,7 @@ class Run {
       this.#options.signal?.removeEventListener("abort", onAbort);
     }
     this.#finished = true;
+    this.#endedAtMs = this.#elapsedMs();
     if (this.#stopReason === "packet_storm") {
       this.#options.output.line(
         `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
@@ -229,10 +236,13 @@ class Run {
     const action = scheduled.action;
     if (action.kind === "request") {
       const request = this.#workload.createRequest(action.get, [...this.#living]);
+      this.#timeline.requestSent(request.message.MID, request.dst);
       if (request.dst !== undefined) this.#deliver(request.dst, JSON.stringify(request.message));
       return;
     }
+    const atMs = this.#elapsedMs();
     this.#fire(action.event);
+    this.#timeline.event(atMs, action.event.type, this.#network.partition);
   }
 
   #fire(event: SimEvent): void {
@@ -286,6 +296,7 @@ class Run {
     if (!this.#living.has(id)) return;
     this.#counters.killed += 1;
     this.#living.delete(id);
+    this.#timeline.dead(this.#elapsedMs(), id, why, true);
     this.#note(`${why}: killing ${id}`);
     this.#shutdown(id);
   }
@@ -308,10 +319,21 @@ class Run {
         "*** Simulator Error - Could not decode message from replica, it may contain non-ASCII data",
       );
       this.#living.delete(slot.id);
+      this.#timeline.dead(this.#elapsedMs(), slot.id, "sent a datagram that is not UTF-8", false);
       this.#shutdown(slot.id);
       return;
     }
+    const [sentBefore, droppedBefore] = [this.#counters.totalMsgs, this.#counters.totalDrops];
     const route = this.#network.route(text);
+    const atMs = this.#elapsedMs();
+    this.#timeline.traffic(
+      atMs,
+      this.#counters.totalMsgs - sentBefore,
+      this.#counters.totalDrops - droppedBefore,
+    );
+    if (route.kind === "replicas" || route.kind === "client") {
+      this.#timeline.routed(atMs, route.message);
+    }
     switch (route.kind) {
       case "incorrect":
         this.#options.output.line(route.warning);
@@ -331,7 +353,15 @@ class Run {
 
   #onClientReply(client: string, message: Parameters<Workload["deliver"]>[1], text: string): void {
     const result = this.#workload.deliver(client, message, text, [...this.#living]);
-    if (result.warning) this.#options.output.line(result.warning);
+    const mid = typeof message["MID"] === "string" ? message["MID"] : undefined;
+    if (result.duplicate && mid !== undefined) {
+      this.#timeline.duplicateReply(this.#elapsedMs(), mid);
+    }
+    if (result.warning) {
+      this.#timeline.incorrectReply(this.#elapsedMs(), client, mid);
+      this.#options.output.line(result.warning);
+    }
+    if (result.retry) this.#timeline.requestSent(result.retry.message.MID, result.retry.dst);
     if (result.retry?.dst !== undefined) {
       this.#deliver(result.retry.dst, JSON.stringify(result.retry.message));
     }
@@ -355,7 +385,11 @@ class Run {
     const slot = this.#slots.get(dst);
     if (!slot) return;
     if (slot.alive && slot.socket.send(data)) return;
-    if (this.#living.delete(dst) && slot.alive) {
+    const wasLiving = this.#living.delete(dst);
+    if (wasLiving) {
+      this.#timeline.dead(this.#elapsedMs(), dst, "got a message before saying hello", false);
+    }
+    if (wasLiving && slot.alive) {
       this.#options.output.line(
         `*** Simulator Error - replica ${dst} got a message before saying hello: it is no longer counted as alive`,
       );
@@ -369,6 +403,7 @@ class Run {
     slot.socket.close();
     this.#living.delete(slot.id);
     const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+    this.#timeline.dead(this.#elapsedMs(), slot.id, `exited on its own (${how})`, false);
     this.#options.output.line(
       `*** Simulator Error - replica ${slot.id} exited on its own (${how}): it died`,
     );
@@ -411,6 +446,7 @@ class Run {
       coursePassed,
       passed: coursePassed && linearizability.linearizable,
       stopReason: this.#stopReason,
+      timeline: this.#timeline.finish(this.#endedAtMs, this.#workload.records),
     };
   }
 
