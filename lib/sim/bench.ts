@@ -213,7 +213,10 @@ class Bench {
     this.#totalRuns = options.runs * (options.configs.length + floorRuns);
   }
 
-  /** R rounds over the configs: rounds outermost, so a slow spell of the machine hits every config alike. */
+  /**
+   * R rounds over the configs, rounds outermost, so a slow spell of the machine is spread
+   * over every config instead of landing on one config's runs.
+   */
   async standard(loaded: ReadonlyMap<string, SimConfig>): Promise<ConfigSummary[]> {
     const samples = new Map<string, RunSample[]>(this.#options.configs.map((name) => [name, []]));
     for (let round = 0; round < this.#options.runs; round++) {
@@ -228,7 +231,7 @@ class Bench {
     );
   }
 
-  /** Alternating floor and ours, each pair with one fresh seed, so they face the same schedule. */
+  /** Alternating floor and ours; each round draws one seed, so both face the same schedule. */
   async floor(loaded: ReadonlyMap<string, SimConfig>): Promise<FloorSummary[]> {
     const rounds = new Map<string, FloorRound[]>(FLOOR_CONFIGS.map((name) => [name, []]));
     for (let round = 0; round < this.#options.runs; round++) {
