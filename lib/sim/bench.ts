@@ -1,0 +1,288 @@
+/**
+ * `deno task bench`: the 17 standard configs R times, one run at a time, summarized as
+ * Markdown tables (medians, tiers, bonus count, totals), then the latency floor ratios
+ * from alternating runs of the floor and ours on simple-1 and simple-2.
+ *
+ * ```sh
+ * deno task bench [--runs R] [--replica PATH] [--floor PATH] [--configs DIR] [--json]
+ *                 [--skip-floor] [--only CONFIG[,CONFIG]]
+ * ```
+ *
+ * The tables go to stdout; one progress line per run goes to stderr, so
+ * `deno task bench > table.md` keeps only what BENCHMARKS.md needs.
+ *
+ * Exit status: 0 when every run of ours passed (course checks and linearizability), 1 when
+ * one failed, 2 when the bench could not start (bad flag, config or program).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Output } from "./_console.ts";
+import { randomSeed } from "./_prng.ts";
+import {
+  benchJson,
+  type ConfigSummary,
+  configTable,
+  type FloorRound,
+  type FloorSummary,
+  floorTable,
+  msText,
+  type RunSample,
+  sampleOf,
+  summarizeConfig,
+  summarizeFloor,
+  tiersLine,
+} from "./bench_table.ts";
+import { loadConfig, type SimConfig } from "./config.ts";
+import { checkProgram } from "./replicas.ts";
+import { runSimulation } from "./simulation.ts";
+import { STANDARD_CONFIGS } from "./standard.ts";
+
+/** The floor is compared on these: the workloads with no faults, 80 % gets and 80 % puts. */
+const FLOOR_CONFIGS = ["simple-1", "simple-2"] as const;
+
+/** `../shared/floor/3700kvstore` from the project root (two folders above this file). */
+const DEFAULT_FLOOR = join(
+  fileURLToPath(new URL("../../", import.meta.url)),
+  "..",
+  "shared",
+  "floor",
+  "3700kvstore",
+);
+
+const USAGE = `Usage:
+  deno task bench [options]
+
+Runs the 17 standard configs R times, one at a time, and prints per config the medians
+of messages, failures, duplicates, course median latency, put ok and get ok p50, with
+tiers; then the floor ratios from alternating runs on simple-1 and simple-2.
+
+Options:
+  --runs R          runs per config, and floor rounds (default 1)
+  --replica PATH    our replica program (default ./3700kvstore)
+  --floor PATH      the floor program (default ../shared/floor/3700kvstore from
+                    the project root)
+  --configs DIR     where the standard configs are (default configs/)
+  --only C[,C]      only these configs, e.g. simple-1,crash-3 (the floor part still runs)
+  --skip-floor      skip the floor comparison
+  --json            end with one JSON report on the last line
+  --help            show this text`;
+
+/** Exit status when the bench itself could not run. */
+const EXIT_USAGE = 2;
+
+/** The parsed command line. */
+export interface BenchOptions {
+  runs: number;
+  replica: string;
+  floor: string;
+  configsDir: string;
+  /** Config names (`simple-1`), in the course's order. */
+  configs: string[];
+  skipFloor: boolean;
+  json: boolean;
+}
+
+/**
+ * Parses the command line.
+ *
+ * @param args The arguments after the script name.
+ * @returns The options, or `"help"` when `--help` was given.
+ * @throws {TypeError} On an unknown flag or a malformed value.
+ * @throws {RangeError} On `--runs` below 1 or a config that is not a standard one.
+ * @example
+ * ```ts
+ * import { parseBenchArgs } from "./bench.ts";
+ * const options = parseBenchArgs(["--only", "crash-3.json,simple-1", "--runs", "3"]);
+ * if (options === "help" || options.configs.join() !== "simple-1,crash-3") throw new Error();
+ * ```
+ */
+export function parseBenchArgs(args: string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: "string", default: "1" },
+      replica: { type: "string", default: "./3700kvstore" },
+      floor: { type: "string", default: DEFAULT_FLOOR },
+      configs: { type: "string", default: "configs/" },
+      only: { type: "string" },
+      "skip-floor": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return "help";
+  const runs = Number(values.runs);
+  if (!Number.isSafeInteger(runs) || runs < 1) {
+    throw new RangeError(`--runs is ${values.runs}: it must be an integer of at least 1`);
+  }
+  const standard = STANDARD_CONFIGS.map((entry) => entry.file.replace(/\.json$/, ""));
+  let configs = standard;
+  if (values.only !== undefined) {
+    const wanted = values.only.split(",").map((name) => name.trim().replace(/\.json$/, ""));
+    const unknown = wanted.filter((name) => !standard.includes(name));
+    if (unknown.length > 0) {
+      throw new RangeError(
+        `--only names ${unknown.join(", ")}: not a standard config (${standard.join(", ")})`,
+      );
+    }
+    configs = standard.filter((name) => wanted.includes(name));
+  }
+  return {
+    runs,
+    replica: values.replica,
+    floor: values.floor,
+    configsDir: values.configs,
+    configs,
+    skipFloor: values["skip-floor"],
+    json: values.json,
+  };
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args The arguments after the script name.
+ * @param signal Aborted on Ctrl-C; the bench stops after the run under way.
+ * @returns The exit status.
+ */
+export async function main(args: string[], signal: AbortSignal): Promise<number> {
+  let options: BenchOptions | "help";
+  const loaded = new Map<string, SimConfig>();
+  try {
+    options = parseBenchArgs(args);
+    if (options === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    const needed = options.skipFloor
+      ? options.configs
+      : [...new Set([...options.configs, ...FLOOR_CONFIGS])];
+    for (const name of needed) loaded.set(name, await readConfig(options.configsDir, name));
+    await checkProgram(options.replica);
+    if (!options.skipFloor) await checkProgram(options.floor);
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_USAGE;
+  }
+  const bench = new Bench(options, signal);
+  const summaries = await bench.standard(loaded);
+  const floors = options.skipFloor ? [] : await bench.floor(loaded);
+  if (signal.aborted) return 1;
+  const report = benchJson(summaries, floors);
+  const lines = [...configTable(summaries), "", tiersLine(summaries)];
+  if (floors.length > 0) lines.push("", ...floorTable(floors));
+  console.log(lines.join("\n"));
+  if (options.json) console.log(JSON.stringify(report));
+  return report.passed === true ? 0 : 1;
+}
+
+async function readConfig(directory: string, name: string): Promise<SimConfig> {
+  const path = join(directory, `${name}.json`);
+  try {
+    return await loadConfig(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error(`config ${path} does not exist`);
+    throw new Error(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Progress to stderr, one line per event, so stdout holds only the tables. */
+const stderrOutput: Output = {
+  line(text) {
+    console.error(text);
+  },
+  // The simulator's live progress line would interleave with the per-run lines.
+  progress() {},
+  endProgress() {},
+};
+
+class Bench {
+  readonly #options: BenchOptions;
+  readonly #signal: AbortSignal;
+  readonly #totalRuns: number;
+  #done = 0;
+
+  constructor(options: BenchOptions, signal: AbortSignal) {
+    this.#options = options;
+    this.#signal = signal;
+    const floorRuns = options.skipFloor ? 0 : 2 * FLOOR_CONFIGS.length;
+    this.#totalRuns = options.runs * (options.configs.length + floorRuns);
+  }
+
+  /**
+   * R rounds over the configs, rounds outermost, so a slow spell of the machine is spread
+   * over every config instead of landing on one config's runs.
+   */
+  async standard(loaded: ReadonlyMap<string, SimConfig>): Promise<ConfigSummary[]> {
+    const samples = new Map<string, RunSample[]>(this.#options.configs.map((name) => [name, []]));
+    for (let round = 0; round < this.#options.runs; round++) {
+      for (const name of this.#options.configs) {
+        if (this.#signal.aborted) return [];
+        const sample = await this.#run("ours", name, loaded, this.#options.replica, randomSeed());
+        samples.get(name)?.push(sample);
+      }
+    }
+    return this.#options.configs.map((name) =>
+      summarizeConfig(name, (loaded.get(name) as SimConfig).benchmarks, samples.get(name) ?? [])
+    );
+  }
+
+  /** Alternating floor and ours; each round draws one seed, so both face the same schedule. */
+  async floor(loaded: ReadonlyMap<string, SimConfig>): Promise<FloorSummary[]> {
+    const rounds = new Map<string, FloorRound[]>(FLOOR_CONFIGS.map((name) => [name, []]));
+    for (let round = 0; round < this.#options.runs; round++) {
+      const seed = randomSeed();
+      for (const name of FLOOR_CONFIGS) {
+        if (this.#signal.aborted) return [];
+        const floor = await this.#run("floor", name, loaded, this.#options.floor, seed);
+        if (this.#signal.aborted) return [];
+        const ours = await this.#run("ours", name, loaded, this.#options.replica, seed);
+        rounds.get(name)?.push({ floor, ours });
+      }
+    }
+    return FLOOR_CONFIGS.map((name) => summarizeFloor(name, rounds.get(name) ?? []));
+  }
+
+  async #run(
+    who: "ours" | "floor",
+    name: string,
+    loaded: ReadonlyMap<string, SimConfig>,
+    program: string,
+    seed: number,
+  ): Promise<RunSample> {
+    this.#done++;
+    console.error(`[${this.#done}/${this.#totalRuns}] ${name}, ${who}, seed ${seed} ...`);
+    // No pause between runs (the course pauses 10 s): a run returns only once its
+    // replicas have exited, and the next one sends no request before its start_wait.
+    const result = await runSimulation({
+      config: loaded.get(name) as SimConfig,
+      seed,
+      program,
+      output: stderrOutput,
+      quiet: true,
+      signal: this.#signal,
+    });
+    const sample = sampleOf(result);
+    console.error(
+      `  ${
+        sample.passed ? "PASS" : "FAIL"
+      }: ${sample.totalMsgs} messages, ${sample.failures} failures, ${sample.duplicates} duplicates, median ${
+        msText(sample.medianLatencyS)
+      } ms, put ok p50 ${msText(sample.putOkP50S)} ms, get ok p50 ${msText(sample.getOkP50S)} ms`,
+    );
+    return sample;
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const status = await main(Deno.args, controller.signal);
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.exit(controller.signal.aborted ? 130 : status);
+}

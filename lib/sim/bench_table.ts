@@ -1,0 +1,456 @@
+/**
+ * The arithmetic and tables of `deno task bench`: per-run samples, medians over runs,
+ * tiers of the medians, bonus counts, totals, the floor ratios, and their Markdown and
+ * JSON forms. Pure: no I/O, no clock, so it is tested on synthetic samples.
+ *
+ * @module
+ */
+
+import type { Metric, Tiers } from "./config.ts";
+import { METRICS } from "./config.ts";
+import { type Tier, TIER_NAMES, tierOf } from "./score.ts";
+import type { RunResult } from "./simulation.ts";
+import { failures } from "./stats.ts";
+
+/** What the bench keeps of one run. Latencies in seconds; `null` where no reply of that kind. */
+export interface RunSample {
+  seed: number;
+  /** Our verdict: the course's seven checks and a linearizable history. */
+  passed: boolean;
+  linearizable: boolean;
+  totalMsgs: number;
+  /** Fail replies plus unanswered requests (the graded metric). */
+  failures: number;
+  duplicates: number;
+  /** The course's median over every reply. */
+  medianLatencyS: number;
+  /** p50 of puts answered ok. */
+  putOkP50S: number | null;
+  /** p50 of gets answered ok. */
+  getOkP50S: number | null;
+}
+
+/**
+ * Keeps what the bench reports of a run.
+ *
+ * @param result The run.
+ * @returns The sample.
+ */
+export function sampleOf(result: RunResult): RunSample {
+  const { getOk, putOk } = result.latencyByReply;
+  return {
+    seed: result.seed,
+    passed: result.passed,
+    linearizable: result.linearizability.linearizable,
+    totalMsgs: result.counters.totalMsgs,
+    failures: failures(result.counters),
+    duplicates: result.counters.duplicates,
+    medianLatencyS: result.latency.medianS,
+    putOkP50S: putOk.count > 0 ? putOk.p50S : null,
+    getOkP50S: getOk.count > 0 ? getOk.p50S : null,
+  };
+}
+
+/**
+ * The median of a list: the middle value, or the mean of the two middle ones for an even
+ * count (unlike the course's `sorted[n/2]`, so 2 runs give their midpoint, not the worse).
+ * Nulls (no value in that run) are left out.
+ *
+ * @param values The values, any order.
+ * @returns The median, or null when no value is left.
+ * @example
+ * ```ts
+ * import { median } from "./bench_table.ts";
+ * if (median([3, 1, 2]) !== 2 || median([1, 4]) !== 2.5 || median([null]) !== null) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function median(values: readonly (number | null)[]): number | null {
+  const sorted = values.filter((value): value is number => value !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] as number;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] as number) + upper) / 2;
+}
+
+/** One standard config's runs, summarized. */
+export interface ConfigSummary {
+  /** The config's name, e.g. `simple-1`. */
+  config: string;
+  runs: number;
+  /** Runs with our verdict PASS. */
+  passed: number;
+  /** Runs with a linearizable history. */
+  linearizable: number;
+  /** Each graded metric's median over runs (latency in seconds). */
+  medians: Record<Metric, number>;
+  /** The tier of each median, by the config's thresholds. */
+  tiers: Record<Metric, Tier>;
+  /** Whether each metric's bonus can be reached at all (a threshold of 0 cannot). */
+  bonusReachable: Record<Metric, boolean>;
+  putOkP50S: number | null;
+  getOkP50S: number | null;
+  seeds: number[];
+}
+
+/**
+ * Summarizes the runs of one config: medians of the metrics, and the tier of each median.
+ *
+ * @param config The config's name.
+ * @param benchmarks The config's thresholds.
+ * @param samples One sample per run, at least one.
+ * @returns The summary.
+ * @example
+ * ```ts
+ * import { summarizeConfig } from "./bench_table.ts";
+ * const tiers = [1, 2, 3] as const;
+ * const run = { seed: 1, passed: true, linearizable: true, totalMsgs: 1, failures: 0,
+ *   duplicates: 0, medianLatencyS: 1, putOkP50S: 1, getOkP50S: null };
+ * const summary = summarizeConfig("x", { total_msgs: tiers, failures: tiers,
+ *   duplicates: tiers, median_latency: tiers }, [run]);
+ * if (summary.tiers.total_msgs !== 1 || summary.tiers.failures !== 0) throw new Error();
+ * ```
+ */
+export function summarizeConfig(
+  config: string,
+  benchmarks: Record<Metric, Tiers>,
+  samples: readonly RunSample[],
+): ConfigSummary {
+  if (samples.length === 0) throw new RangeError(`${config}: no runs to summarize`);
+  const of = (pick: (sample: RunSample) => number): number => median(samples.map(pick)) as number;
+  const medians: Record<Metric, number> = {
+    total_msgs: of((sample) => sample.totalMsgs),
+    failures: of((sample) => sample.failures),
+    duplicates: of((sample) => sample.duplicates),
+    median_latency: of((sample) => sample.medianLatencyS),
+  };
+  const perMetric = <T>(value: (metric: Metric) => T): Record<Metric, T> =>
+    Object.fromEntries(METRICS.map((metric) => [metric, value(metric)])) as Record<Metric, T>;
+  return {
+    config,
+    runs: samples.length,
+    passed: samples.filter((sample) => sample.passed).length,
+    linearizable: samples.filter((sample) => sample.linearizable).length,
+    medians,
+    tiers: perMetric((metric) => tierOf(medians[metric], benchmarks[metric])),
+    // Every metric is at least 0 and the comparison is strict, so only a positive bonus
+    // threshold can be beaten (PROTOCOL.md section 5).
+    bonusReachable: perMetric((metric) => benchmarks[metric][0] > 0),
+    putOkP50S: median(samples.map((sample) => sample.putOkP50S)),
+    getOkP50S: median(samples.map((sample) => sample.getOkP50S)),
+    seeds: samples.map((sample) => sample.seed),
+  };
+}
+
+/** Totals over the summarized configs. */
+export interface BenchTotals {
+  runs: number;
+  passed: number;
+  linearizable: number;
+  /** Sums of the per-config medians. */
+  totalMsgs: number;
+  failures: number;
+  duplicates: number;
+  /** How many metric medians fell in each tier, indexed by {@linkcode Tier}. */
+  tierCounts: [number, number, number, number];
+  /** Bonus tiers reached, out of `bonusReachable`. */
+  bonusReached: number;
+  bonusReachable: number;
+}
+
+/**
+ * Adds up the configs: runs, verdicts, the medians of the count metrics, the tiers, and
+ * the bonus tiers reached out of those reachable (39 for the 17 standard configs).
+ *
+ * @param summaries One per config.
+ * @returns The totals.
+ */
+export function benchTotals(summaries: readonly ConfigSummary[]): BenchTotals {
+  const totals: BenchTotals = {
+    runs: 0,
+    passed: 0,
+    linearizable: 0,
+    totalMsgs: 0,
+    failures: 0,
+    duplicates: 0,
+    tierCounts: [0, 0, 0, 0],
+    bonusReached: 0,
+    bonusReachable: 0,
+  };
+  for (const summary of summaries) {
+    totals.runs += summary.runs;
+    totals.passed += summary.passed;
+    totals.linearizable += summary.linearizable;
+    totals.totalMsgs += summary.medians.total_msgs;
+    totals.failures += summary.medians.failures;
+    totals.duplicates += summary.medians.duplicates;
+    for (const metric of METRICS) {
+      totals.tierCounts[summary.tiers[metric]]++;
+      if (summary.bonusReachable[metric]) totals.bonusReachable++;
+      if (summary.tiers[metric] === 0) totals.bonusReached++;
+    }
+  }
+  return totals;
+}
+
+/** One alternating round on one config: the floor and ours with the same seed. */
+export interface FloorRound {
+  floor: RunSample;
+  ours: RunSample;
+}
+
+/** One reply kind's p50 for the floor and ours, and their ratio. */
+export interface FloorRatio {
+  /** Median over rounds of the floor's p50, in seconds. */
+  floorP50S: number | null;
+  /** Median over rounds of our p50, in seconds. */
+  oursP50S: number | null;
+  /** Median over rounds of ours/floor; each round compares runs with one seed. */
+  ratio: number | null;
+}
+
+/** The floor comparison on one config. */
+export interface FloorSummary {
+  config: string;
+  rounds: number;
+  /** Rounds whose run of ours passed (our verdict). */
+  oursPassed: number;
+  putOk: FloorRatio;
+  getOk: FloorRatio;
+  seeds: number[];
+}
+
+/**
+ * Ours over the floor; null when either has no value or the floor's is 0.
+ *
+ * @param oursS Our latency.
+ * @param floorS The floor's latency.
+ * @returns The ratio, or null.
+ * @example
+ * ```ts
+ * import { ratioOf } from "./bench_table.ts";
+ * if (ratioOf(3, 2) !== 1.5 || ratioOf(3, null) !== null) throw new Error();
+ * ```
+ */
+export function ratioOf(oursS: number | null, floorS: number | null): number | null {
+  if (oursS === null || floorS === null || floorS === 0) return null;
+  return oursS / floorS;
+}
+
+/**
+ * Summarizes the alternating rounds of one config. The ratio is the median of the
+ * per-round ratios, not the ratio of the medians, so each ratio compares two runs made
+ * back to back with the same seed, on the machine as it was at that moment.
+ *
+ * @param config The config's name.
+ * @param rounds The rounds, at least one.
+ * @returns The summary.
+ */
+export function summarizeFloor(config: string, rounds: readonly FloorRound[]): FloorSummary {
+  if (rounds.length === 0) throw new RangeError(`${config}: no floor rounds to summarize`);
+  const ratio = (pick: (sample: RunSample) => number | null): FloorRatio => ({
+    floorP50S: median(rounds.map((round) => pick(round.floor))),
+    oursP50S: median(rounds.map((round) => pick(round.ours))),
+    ratio: median(rounds.map((round) => ratioOf(pick(round.ours), pick(round.floor)))),
+  });
+  return {
+    config,
+    rounds: rounds.length,
+    oursPassed: rounds.filter((round) => round.ours.passed).length,
+    putOk: ratio((sample) => sample.putOkP50S),
+    getOk: ratio((sample) => sample.getOkP50S),
+    seeds: rounds.map((round) => round.ours.seed),
+  };
+}
+
+/**
+ * A Markdown table with every column padded to its widest cell, as `deno fmt` lays tables
+ * out, so the output can be pasted into BENCHMARKS.md unchanged.
+ *
+ * @param header The column titles.
+ * @param rows The cells, one array per row.
+ * @returns The lines.
+ * @example
+ * ```ts
+ * import { markdownTable } from "./bench_table.ts";
+ * const lines = markdownTable(["a", "bb"], [["ccc", "d"]]);
+ * if (lines[1] !== "| --- | -- |" || lines[2] !== "| ccc | d  |") throw new Error();
+ * ```
+ */
+export function markdownTable(header: readonly string[], rows: readonly string[][]): string[] {
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length))
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((width, i) => (cells[i] ?? "").padEnd(width)).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)];
+}
+
+const NONE = "–";
+
+/**
+ * Seconds as milliseconds with two decimals, or a dash for no value.
+ *
+ * @param seconds The latency.
+ * @returns The text, without a unit.
+ * @example
+ * ```ts
+ * import { msText } from "./bench_table.ts";
+ * if (msText(0.00258) !== "2.58" || msText(null) !== "–") throw new Error();
+ * ```
+ */
+export function msText(seconds: number | null): string {
+  return seconds === null ? NONE : (seconds * 1000).toFixed(2);
+}
+
+/** A count, or the midpoint of two counts (a median over an even number of runs). */
+function count(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+function tierName(tier: Tier): string {
+  return TIER_NAMES[tier].split(" ")[0] as string;
+}
+
+/**
+ * The per-config table: verdict counts, the four metrics' medians with their tiers, the
+ * p50 of puts and gets answered ok, and a totals row.
+ *
+ * @param summaries One per config, in the order to print.
+ * @returns The Markdown lines.
+ */
+export function configTable(summaries: readonly ConfigSummary[]): string[] {
+  const totals = benchTotals(summaries);
+  const rows = summaries.map((summary) => {
+    const graded = (metric: Metric, text: string) => `${text} (${tierName(summary.tiers[metric])})`;
+    return [
+      summary.config,
+      `${summary.passed}/${summary.runs}`,
+      `${summary.linearizable}/${summary.runs}`,
+      graded("total_msgs", count(summary.medians.total_msgs)),
+      graded("failures", count(summary.medians.failures)),
+      graded("duplicates", count(summary.medians.duplicates)),
+      graded("median_latency", msText(summary.medians.median_latency)),
+      msText(summary.putOkP50S),
+      msText(summary.getOkP50S),
+    ];
+  });
+  rows.push([
+    "total",
+    `${totals.passed}/${totals.runs}`,
+    `${totals.linearizable}/${totals.runs}`,
+    count(totals.totalMsgs),
+    count(totals.failures),
+    count(totals.duplicates),
+    NONE,
+    NONE,
+    NONE,
+  ]);
+  return markdownTable([
+    "config",
+    "pass",
+    "linearizable",
+    "messages",
+    "failures",
+    "duplicates",
+    "median ms",
+    "put ok p50 ms",
+    "get ok p50 ms",
+  ], rows);
+}
+
+/**
+ * The line under the config table: bonus tiers reached and how the tiers fell.
+ *
+ * @param summaries One per config.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import { tiersLine } from "./bench_table.ts";
+ * if (!tiersLine([]).startsWith("Bonus tiers: 0 of 0 reachable.")) throw new Error();
+ * ```
+ */
+export function tiersLine(summaries: readonly ConfigSummary[]): string {
+  const totals = benchTotals(summaries);
+  const [bonus, full, partial, none] = totals.tierCounts;
+  return `Bonus tiers: ${totals.bonusReached} of ${totals.bonusReachable} reachable. ` +
+    `Tiers: ${bonus} Bonus, ${full} Full, ${partial} Partial, ${none} No credit.`;
+}
+
+/**
+ * The floor table: per config and reply kind, the floor's and our p50 and the ratio.
+ *
+ * @param floors One per config.
+ * @returns The Markdown lines.
+ */
+export function floorTable(floors: readonly FloorSummary[]): string[] {
+  const rows = floors.flatMap((floor) =>
+    ([["put ok", floor.putOk], ["get ok", floor.getOk]] as const).map(([reply, ratio]) => [
+      floor.config,
+      reply,
+      `${floor.oursPassed}/${floor.rounds}`,
+      msText(ratio.floorP50S),
+      msText(ratio.oursP50S),
+      ratio.ratio === null ? NONE : `${ratio.ratio.toFixed(2)}x`,
+    ])
+  );
+  return markdownTable(
+    ["config", "reply", "ours pass", "floor p50 ms", "ours p50 ms", "ours/floor"],
+    rows,
+  );
+}
+
+/**
+ * The `--json` report: every summary, the totals, and the floor comparison, with snake_case
+ * keys as in `deno task sim --json`. Latencies in seconds.
+ *
+ * @param summaries One per config.
+ * @param floors One per floor config (empty with `--skip-floor`).
+ * @returns A JSON-ready object.
+ */
+export function benchJson(
+  summaries: readonly ConfigSummary[],
+  floors: readonly FloorSummary[],
+): Record<string, unknown> {
+  const totals = benchTotals(summaries);
+  const ratio = (r: FloorRatio) => ({
+    floor_p50: r.floorP50S,
+    ours_p50: r.oursP50S,
+    ratio: r.ratio,
+  });
+  return {
+    passed: totals.passed === totals.runs &&
+      floors.every((floor) => floor.oursPassed === floor.rounds),
+    configs: summaries.map((summary) => ({
+      config: summary.config,
+      runs: summary.runs,
+      passed: summary.passed,
+      linearizable: summary.linearizable,
+      seeds: summary.seeds,
+      medians: summary.medians,
+      tiers: summary.tiers,
+      put_ok_p50: summary.putOkP50S,
+      get_ok_p50: summary.getOkP50S,
+    })),
+    totals: {
+      runs: totals.runs,
+      passed: totals.passed,
+      linearizable: totals.linearizable,
+      total_msgs: totals.totalMsgs,
+      failures: totals.failures,
+      duplicates: totals.duplicates,
+      tier_counts: totals.tierCounts,
+      bonus_reached: totals.bonusReached,
+      bonus_reachable: totals.bonusReachable,
+    },
+    floor: floors.map((floor) => ({
+      config: floor.config,
+      rounds: floor.rounds,
+      ours_passed: floor.oursPassed,
+      seeds: floor.seeds,
+      put_ok: ratio(floor.putOk),
+      get_ok: ratio(floor.getOk),
+    })),
+  };
+}

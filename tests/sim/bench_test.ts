@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main, parseBenchArgs } from "../../lib/sim/bench.ts";
+import {
+  benchJson,
+  benchTotals,
+  configTable,
+  floorTable,
+  markdownTable,
+  median,
+  ratioOf,
+  type RunSample,
+  summarizeConfig,
+  summarizeFloor,
+  tiersLine,
+} from "../../lib/sim/bench_table.ts";
+import { loadConfig, type Metric, type Tiers } from "../../lib/sim/config.ts";
+import { STANDARD_CONFIGS } from "../../lib/sim/standard.ts";
+
+/** simple-1's thresholds (PROTOCOL.md section 8): a bonus is reachable for messages and latency. */
+const SIMPLE_1: Record<Metric, Tiers> = {
+  total_msgs: [1200, 3000, 5000],
+  failures: [0, 1, 2],
+  duplicates: [0, 2, 5],
+  median_latency: [0.0004, 0.002, 0.05],
+};
+
+/** A passing run with simple-1's typical numbers, `overrides` merged in. */
+function sample(overrides: Partial<RunSample> = {}): RunSample {
+  return {
+    seed: 1,
+    passed: true,
+    linearizable: true,
+    totalMsgs: 2000,
+    failures: 0,
+    duplicates: 0,
+    medianLatencyS: 0.0007,
+    putOkP50S: 0.0025,
+    getOkP50S: 0.0006,
+    ...overrides,
+  };
+}
+
+Deno.test("median: the middle of an odd count, the midpoint of an even one, nulls left out", () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
+  assert.equal(median([null, 2, null]), 2);
+  assert.equal(median([]), null);
+  assert.equal(median([null]), null);
+});
+
+Deno.test("a config summary takes each metric's median over runs and grades the median", () => {
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    sample({ seed: 1, totalMsgs: 1100, duplicates: 3, medianLatencyS: 0.0003 }),
+    sample({ seed: 2, totalMsgs: 1900, duplicates: 0, medianLatencyS: 0.003 }),
+    sample({ seed: 3, totalMsgs: 1150, duplicates: 1, medianLatencyS: 0.0009 }),
+  ]);
+  assert.deepEqual(summary.medians, {
+    total_msgs: 1150,
+    failures: 0,
+    duplicates: 1,
+    median_latency: 0.0009,
+  });
+  assert.deepEqual(summary.tiers, { total_msgs: 0, failures: 1, duplicates: 1, median_latency: 1 });
+  assert.deepEqual(summary.bonusReachable, {
+    total_msgs: true,
+    failures: false,
+    duplicates: false,
+    median_latency: true,
+  });
+  assert.deepEqual(summary.seeds, [1, 2, 3]);
+  assert.equal(summary.runs, 3);
+});
+
+Deno.test("a config summary counts passing and linearizable runs apart", () => {
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    sample(),
+    sample({ passed: false }),
+    sample({ passed: false, linearizable: false }),
+  ]);
+  assert.equal(summary.passed, 1);
+  assert.equal(summary.linearizable, 2);
+});
+
+Deno.test("put and get p50 medians skip runs with no reply of that kind", () => {
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    sample({ getOkP50S: null, putOkP50S: 0.002 }),
+    sample({ getOkP50S: 0.0008, putOkP50S: 0.004 }),
+  ]);
+  assert.equal(summary.getOkP50S, 0.0008);
+  assert.equal(summary.putOkP50S, 0.003);
+  const none = summarizeConfig("simple-1", SIMPLE_1, [sample({ getOkP50S: null })]);
+  assert.equal(none.getOkP50S, null);
+});
+
+Deno.test("a config with no runs is refused", () => {
+  assert.throws(() => summarizeConfig("simple-1", SIMPLE_1, []), RangeError);
+});
+
+Deno.test("totals add the medians, count tiers, and count bonus tiers reached of those reachable", () => {
+  const fast = summarizeConfig("simple-1", SIMPLE_1, [sample({ totalMsgs: 1000 })]);
+  const slow = summarizeConfig("simple-2", SIMPLE_1, [
+    sample({ passed: false, failures: 3, duplicates: 2, medianLatencyS: 0.06 }),
+  ]);
+  const totals = benchTotals([fast, slow]);
+  assert.equal(totals.runs, 2);
+  assert.equal(totals.passed, 1);
+  assert.equal(totals.totalMsgs, 3000);
+  assert.equal(totals.failures, 3);
+  assert.equal(totals.duplicates, 2);
+  // fast: Bonus, Full, Full, Full; slow: Full, No, Partial, No.
+  assert.deepEqual(totals.tierCounts, [1, 4, 1, 2]);
+  assert.equal(totals.bonusReached, 1);
+  assert.equal(totals.bonusReachable, 4);
+  assert.equal(
+    tiersLine([fast, slow]),
+    "Bonus tiers: 1 of 4 reachable. Tiers: 1 Bonus, 4 Full, 1 Partial, 2 No credit.",
+  );
+});
+
+Deno.test("the 17 standard configs have 39 reachable bonus tiers", async () => {
+  const summaries = [];
+  for (const { file } of STANDARD_CONFIGS) {
+    const config = await loadConfig(join("configs", file));
+    summaries.push(summarizeConfig(file, config.benchmarks, [sample()]));
+  }
+  assert.equal(benchTotals(summaries).bonusReachable, 39);
+});
+
+Deno.test("ratioOf divides ours by the floor, and has no value without both", () => {
+  assert.equal(ratioOf(0.003, 0.002), 1.5);
+  assert.equal(ratioOf(null, 0.002), null);
+  assert.equal(ratioOf(0.003, null), null);
+  assert.equal(ratioOf(0.003, 0), null);
+});
+
+Deno.test("the floor ratio is the median of per-round ratios, not the ratio of medians", () => {
+  const round = (floorPutS: number, oursPutS: number, floorGetS: number, oursGetS: number) => ({
+    floor: sample({ putOkP50S: floorPutS, getOkP50S: floorGetS }),
+    ours: sample({ putOkP50S: oursPutS, getOkP50S: oursGetS, seed: 9 }),
+  });
+  const floor = summarizeFloor("simple-2", [
+    round(0.001, 0.002, 0.0005, 0.0005),
+    round(0.002, 0.003, 0.0005, 0.0006),
+    round(0.004, 0.004, 0.0005, 0.0007),
+  ]);
+  assert.equal(floor.putOk.floorP50S, 0.002);
+  assert.equal(floor.putOk.oursP50S, 0.003);
+  // Ratios 2, 1.5 and 1: their median is 1.5, as is 0.003 / 0.002 here only by chance.
+  assert.equal(floor.putOk.ratio, 1.5);
+  assert.ok(Math.abs((floor.getOk.ratio ?? 0) - 1.2) < 1e-12);
+  assert.equal(floor.rounds, 3);
+  assert.equal(floor.oursPassed, 3);
+  assert.deepEqual(floor.seeds, [9, 9, 9]);
+  const skewed = summarizeFloor("simple-2", [round(0.001, 0.004, 1, 1), round(0.004, 0.004, 1, 1)]);
+  assert.equal(skewed.putOk.ratio, 2.5);
+  assert.equal((skewed.putOk.oursP50S ?? 0) / (skewed.putOk.floorP50S ?? 1), 1.6);
+});
+
+Deno.test("markdownTable pads every column to its widest cell", () => {
+  assert.deepEqual(markdownTable(["config", "n"], [["simple-1", "12"], ["x", "3"]]), [
+    "| config   | n  |",
+    "| -------- | -- |",
+    "| simple-1 | 12 |",
+    "| x        | 3  |",
+  ]);
+});
+
+Deno.test("the config table shows medians with tiers, p50s in ms, and a totals row", () => {
+  const lines = configTable([
+    summarizeConfig("simple-1", SIMPLE_1, [sample({ totalMsgs: 1001 }), sample()]),
+  ]);
+  assert.equal(lines.length, 4);
+  assert.match(lines[0] ?? "", /^\| config +\| pass \| linearizable \| messages/);
+  assert.equal(
+    lines[2]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
+    "simple-1;2/2;2/2;1500.5 (Full);0 (Full);0 (Full);0.70 (Full);2.50;0.60",
+  );
+  assert.equal(
+    lines[3]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
+    "total;2/2;2/2;1500.5;0;0;–;–;–",
+  );
+});
+
+Deno.test("the floor table has a put and a get row per config with the ratio", () => {
+  const floor = summarizeFloor("simple-1", [{
+    floor: sample({ putOkP50S: 0.0014, getOkP50S: 0.0006 }),
+    ours: sample({ putOkP50S: 0.0021, getOkP50S: null }),
+  }]);
+  const cells = floorTable([floor]).slice(2).map((line) =>
+    line.split("|").map((cell) => cell.trim()).filter(Boolean).join(";")
+  );
+  assert.deepEqual(cells, [
+    "simple-1;put ok;1/1;1.40;2.10;1.50x",
+    "simple-1;get ok;1/1;0.60;–;–",
+  ]);
+});
+
+Deno.test("the JSON report passes only when every run of ours passed, floor rounds included", () => {
+  const good = summarizeConfig("simple-1", SIMPLE_1, [sample()]);
+  const floorOk = summarizeFloor("simple-1", [{ floor: sample(), ours: sample() }]);
+  const floorBad = summarizeFloor("simple-1", [{
+    floor: sample(),
+    ours: sample({ passed: false }),
+  }]);
+  assert.equal(benchJson([good], [floorOk]).passed, true);
+  assert.equal(benchJson([good], [floorBad]).passed, false);
+  assert.equal(
+    benchJson([summarizeConfig("x", SIMPLE_1, [sample({ passed: false })])], []).passed,
+    false,
+  );
+  const report = benchJson([good], [floorOk]) as {
+    totals: { bonus_reachable: number };
+    floor: { put_ok: { ratio: number } }[];
+  };
+  assert.equal(report.totals.bonus_reachable, 2);
+  assert.equal(report.floor[0]?.put_ok.ratio, 1);
+});
+
+Deno.test("parseBenchArgs: defaults, --only in the course's order, and bad values refused", () => {
+  const defaults = parseBenchArgs([]);
+  assert.notEqual(defaults, "help");
+  if (defaults === "help") return;
+  assert.equal(defaults.runs, 1);
+  assert.equal(defaults.configs.length, 17);
+  assert.equal(defaults.replica, "./3700kvstore");
+  assert.match(defaults.floor, /shared\/floor\/3700kvstore$/);
+  assert.equal(defaults.skipFloor, false);
+  const only = parseBenchArgs(["--only", "advanced-3,simple-2.json", "--skip-floor", "--json"]);
+  assert.notEqual(only, "help");
+  if (only === "help") return;
+  assert.deepEqual(only.configs, ["simple-2", "advanced-3"]);
+  assert.equal(only.skipFloor, true);
+  assert.equal(only.json, true);
+  assert.equal(parseBenchArgs(["--help"]), "help");
+  assert.throws(() => parseBenchArgs(["--runs", "0"]), RangeError);
+  assert.throws(() => parseBenchArgs(["--runs", "1.5"]), RangeError);
+  assert.throws(() => parseBenchArgs(["--only", "simple-9"]), RangeError);
+  assert.throws(() => parseBenchArgs(["--bogus"]), TypeError);
+});
+
+Deno.test("the bench refuses a missing replica program before running anything", async () => {
+  const status = await main(
+    ["--only", "simple-1", "--skip-floor", "--replica", "tests/fixtures/no-such-replica"],
+    new AbortController().signal,
+  );
+  assert.equal(status, 2);
+});
