@@ -320,7 +320,7 @@ export class RaftNode {
     this.#tickRole = this.#tickElection;
     if (wasLeader) {
       // The caller sees the role change and serves its reads elsewhere.
-      this.#reads.takeAll();
+      this.#reads.clear();
       this.#appendPending = this.#heartbeatRoundPending = false;
     }
     this.#resetElectionTimer(now);

@@ -31,20 +31,25 @@ export function leaseHolds(now: number, leaseStart: number, leaseMs: number): bo
 }
 
 /**
- * The reads waiting for a ReadIndex round, oldest first.
+ * The reads waiting for a ReadIndex round, oldest first. Reads arrive in time
+ * order with non-decreasing indexes (a leader's commit index only grows), so
+ * the ready ones are always a prefix: serving them costs O(1) per read however
+ * many wait.
  */
 export class ReadOnly {
   #pending: PendingRead[] = [];
+  /** Index of the oldest read still waiting; the slots before it were served. */
+  #head = 0;
 
   /** How many reads wait. */
   get size(): number {
-    return this.#pending.length;
+    return this.#pending.length - this.#head;
   }
 
   /**
    * Queues a read.
    *
-   * @param read The read and its read index.
+   * @param read The read, requested no earlier and with no lower index than the last one.
    */
   add(read: PendingRead): void {
     this.#pending.push(read);
@@ -58,21 +63,27 @@ export class ReadOnly {
    * @returns The reads to answer, oldest first.
    */
   takeReady(confirmedSince: number, commitIndex: number): PendingRead[] {
-    const isReady = (read: PendingRead) =>
-      read.requestedAt <= confirmedSince && read.index <= commitIndex;
-    const ready = this.#pending.filter(isReady);
-    if (ready.length > 0) this.#pending = this.#pending.filter((read) => !isReady(read));
+    const start = this.#head;
+    for (
+      let read = this.#pending[this.#head];
+      read !== undefined;
+      read = this.#pending[this.#head]
+    ) {
+      if (read.requestedAt > confirmedSince || read.index > commitIndex) break;
+      this.#head++;
+    }
+    const ready = this.#pending.slice(start, this.#head);
+    // Drop the served slots once they are most of the array: amortized O(1).
+    if (this.#head * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#head);
+      this.#head = 0;
+    }
     return ready;
   }
 
-  /**
-   * Removes and returns every waiting read (on losing leadership).
-   *
-   * @returns The reads, oldest first.
-   */
-  takeAll(): PendingRead[] {
-    const all = this.#pending;
+  /** Forgets every waiting read (on losing leadership). */
+  clear(): void {
     this.#pending = [];
-    return all;
+    this.#head = 0;
   }
 }

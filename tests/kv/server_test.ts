@@ -243,3 +243,21 @@ Deno.test("client requests from any id are handled", () => {
   }, 5);
   assert.deepEqual(out.map((m) => [m.type, m.dst]), [["redirect", "FFFE"]]);
 });
+
+/**
+ * A flood of requests at a replica that knows no leader: the first
+ * maxWaitingRequests are held, the rest fail at once, and the replica goes on
+ * answering; each request costs the same however many are held.
+ */
+Deno.test("a replica holding 200,000 requests keeps answering", () => {
+  const node = makeReplica({ maxWaitingRequests: 10_000 });
+  let failed = 0;
+  for (let i = 0; i < 200_000; i++) {
+    const out = deliver(node, { ...request("get", `g${i}`), key: `k${i}` }, 1 + i / 1_000);
+    failed += out.filter((m) => m.type === "fail").length;
+  }
+  assert.equal(failed, 190_000, "beyond the bound, requests fail at once");
+  const redirected = seedLog(node, 1, [{ term: 1 }], 300);
+  assert.equal(redirected.filter((m) => m.type === "redirect").length, 10_000);
+  assert.deepEqual(repliesIn(deliver(node, request("put", "after"), 301)), ["redirect:0001"]);
+});
