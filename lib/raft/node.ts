@@ -35,6 +35,22 @@ export type Role = "follower" | "pre_candidate" | "candidate" | "leader";
 /** Most JSON characters of entries in one AppendEntries, far below a 64 KiB datagram. */
 const MAX_APPEND_BYTES = 16_000;
 
+/**
+ * Most separate AppendEntries one round sends; a round to more followers is one
+ * broadcast, so the leader's output per input stays bounded in a large cluster.
+ */
+const MAX_SEPARATE_APPENDS = 4;
+
+/** One follower in a round of AppendEntries, and where its entries start. */
+interface RoundTarget {
+  peer: Id;
+  progress: Progress;
+  /** The first index to send; the AppendEntries is anchored just below it. */
+  start: number;
+  /** `false` for a heartbeat: nothing to send from `start`, or the follower is paused. */
+  withEntries: boolean;
+}
+
 function isVoteRequest(message: PeerMessage): message is VoteRequest {
   return message.type === "request_vote" || message.type === "pre_vote";
 }
@@ -523,10 +539,7 @@ export class RaftNode {
     }
     progress.recordReply(message.sentAt);
     if (message.success) {
-      if (progress.maybeUpdate(message.matchIndex)) {
-        progress.retransmitAt = undefined;
-        this.#maybeCommit(now);
-      }
+      if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#scheduleRetransmit(progress, now);
       this.#maybeSendAppend(message.src, progress, now);
     } else {
@@ -540,7 +553,9 @@ export class RaftNode {
    * round trip (§5.3 end), then probes from there.
    */
   #backtrack(message: AppendEntriesReply, progress: Progress, now: number): void {
-    if (progress.state === "probe" && message.sentAt < progress.probeSentAt) return;
+    // A probed follower answers its probe; its rejections of anything else (an
+    // older probe, a broadcast it was not a target of) are stale.
+    if (progress.state === "probe" && message.sentAt !== progress.probeSentAt) return;
     const lastOfTerm = message.conflictTerm > 0
       ? this.#log.lastIndexOfTerm(message.conflictTerm)
       : 0;
@@ -572,7 +587,7 @@ export class RaftNode {
    */
   #flushPendingSends(now: number): void {
     if (this.#role !== "leader") return;
-    if (this.#appendPending) this.#broadcastAppend(now);
+    if (this.#appendPending) this.#replicateNewEntries(now);
     if (this.#heartbeatRoundPending) this.#sendHeartbeats(this.#followersNotSentAt(now), now);
     this.#appendPending = this.#heartbeatRoundPending = false;
   }
@@ -582,44 +597,20 @@ export class RaftNode {
   }
 
   /**
-   * Sends new entries at once to every follower that may take them (pipelining).
-   * When every follower is replicating from the same index, one broadcast
-   * carries them: the simulator counts it as N-1 messages all the same, but the
-   * leader sends one datagram instead of N-1, so the last follower gets the
-   * entries no later than the first.
+   * Sends new entries at once, in one round, to every follower that may take
+   * them (pipelining), and arms the retransmit timers.
    */
-  #broadcastAppend(now: number): void {
-    if (!this.#sendSharedAppend(now)) {
-      for (const [peer, progress] of this.#progress.followers) {
-        this.#maybeSendAppend(peer, progress, now);
+  #replicateNewEntries(now: number): void {
+    const targets: RoundTarget[] = [];
+    for (const [peer, progress] of this.#progress.followers) {
+      if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
+        targets.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
       }
     }
+    this.#sendRound(targets, now);
     for (const progress of this.#progress.followers.values()) {
       this.#scheduleRetransmit(progress, now);
     }
-  }
-
-  /**
-   * @returns Whether one broadcast AppendEntries went to every follower: all are
-   *   replicating and everything any of them has not acknowledged fits in it.
-   */
-  #sendSharedAppend(now: number): boolean {
-    const followers = [...this.#progress.followers.values()];
-    if (followers.length === 0) return false;
-    const shared = followers.every((progress) =>
-      progress.state === "replicate" && this.#unacknowledgedFit(progress)
-    );
-    const from = Math.min(...followers.map((progress) => progress.matchIndex + 1));
-    if (!shared || followers.every((progress) => progress.nextIndex > this.#log.lastIndex)) {
-      return false;
-    }
-    const entries = this.#log.slice(from, this.#options.maxEntriesPerAppend, MAX_APPEND_BYTES);
-    this.#send(this.#appendEntries(BROADCAST, from - 1, entries, now));
-    for (const progress of followers) {
-      progress.lastSentAt = now;
-      progress.nextIndex = Math.max(progress.nextIndex, from + entries.length);
-    }
-    return true;
   }
 
   /** Whether every entry the follower has not acknowledged fits in one AppendEntries. */
@@ -647,21 +638,48 @@ export class RaftNode {
   }
 
   #sendAppend(peer: Id, progress: Progress, now: number): void {
-    const prevLogIndex = this.#appendStart(progress) - 1;
-    const entries = this.#log.slice(
-      prevLogIndex + 1,
-      this.#options.maxEntriesPerAppend,
-      MAX_APPEND_BYTES,
+    this.#sendRound(
+      [{ peer, progress, start: this.#appendStart(progress), withEntries: true }],
+      now,
     );
-    this.#send(this.#appendEntries(peer, prevLogIndex, entries, now));
-    progress.lastSentAt = now;
-    if (progress.state === "replicate") {
-      progress.nextIndex = Math.max(progress.nextIndex, prevLogIndex + entries.length + 1);
+  }
+
+  /**
+   * Sends one round of AppendEntries: to each target its entries from `start`
+   * (or, without entries, a heartbeat anchored at its match index, which it
+   * always accepts). A round to every follower, or to more than
+   * {@linkcode MAX_SEPARATE_APPENDS}, is one broadcast from the lowest start:
+   * the simulator counts a broadcast as one message per peer, so it costs no
+   * more than separate sends to all, and the leader's output per input stays
+   * one datagram however large the cluster. A follower that already holds some
+   * of its entries accepts them again unchanged.
+   */
+  #sendRound(targets: readonly RoundTarget[], now: number): void {
+    if (targets.length === 0) return;
+    if (targets.length === this.peers.length || targets.length > MAX_SEPARATE_APPENDS) {
+      const from = Math.min(...targets.map((target) => target.start));
+      const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
+      this.#send(this.#appendEntries(BROADCAST, from - 1, entries, now));
+      for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
     } else {
-      progress.paused = true;
-      progress.probeSentAt = now;
+      for (const { peer, progress, start, withEntries } of targets) {
+        if (withEntries) {
+          const entries = this.#entriesFrom(start);
+          this.#send(this.#appendEntries(peer, start - 1, entries, now));
+          progress.sentAppend(start, entries.length, now);
+        } else {
+          this.#send(this.#appendEntries(peer, progress.matchIndex, [], now));
+          progress.sentHeartbeat(now);
+        }
+      }
     }
-    this.#scheduleRetransmit(progress, now);
+    for (const { progress, withEntries } of targets) {
+      if (withEntries) this.#scheduleRetransmit(progress, now);
+    }
+  }
+
+  #entriesFrom(index: number): Entry[] {
+    return this.#log.slice(index, this.#options.maxEntriesPerAppend, MAX_APPEND_BYTES);
   }
 
   #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
@@ -682,16 +700,17 @@ export class RaftNode {
   /** Arms the retransmit timer while the follower lacks entries; disarms it otherwise. */
   #scheduleRetransmit(progress: Progress, now: number): void {
     if (progress.matchIndex >= this.#log.lastIndex) {
-      progress.retransmitAt = undefined;
+      progress.disarmRetransmit();
       return;
     }
     // Back off towards the heartbeat interval for a follower that does not answer
     // (dead or cut off), so it costs no more than heartbeats would.
+    const { retransmitMs, heartbeatIntervalMs } = this.#options;
     const backoffMs = Math.min(
-      this.#options.retransmitMs * 2 ** progress.retransmits,
-      Math.max(this.#options.retransmitMs, this.#options.heartbeatIntervalMs),
+      retransmitMs * 2 ** progress.retransmits,
+      Math.max(retransmitMs, heartbeatIntervalMs),
     );
-    progress.retransmitAt ??= now + backoffMs;
+    progress.armRetransmit(now + backoffMs);
   }
 
   #tickLeader(now: number): void {
@@ -703,10 +722,9 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
+    const targets: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
-      if (progress.retransmitAt !== undefined && progress.retransmitAt <= now) {
-        progress.retransmits++;
-        progress.retransmitAt = undefined;
+      if (progress.takeRetransmit(now)) {
         // A follower still answering lost a message and stays replicating (the
         // resend carries everything it lacks); one that went quiet is probed, so
         // puts stop going to a dead or cut-off follower until it answers again.
@@ -715,13 +733,12 @@ export class RaftNode {
             progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex,
           );
         }
-        this.#sendAppend(peer, progress, now);
+        targets.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
+      } else if (progress.lastSentAt + this.#options.heartbeatIntervalMs <= now) {
+        targets.push(this.#heartbeatTarget(peer, progress));
       }
     }
-    const due = [...this.#progress.followers].filter(([, progress]) =>
-      progress.lastSentAt + this.#options.heartbeatIntervalMs <= now
-    );
-    this.#sendHeartbeats(due, now);
+    this.#sendRound(targets, now);
   }
 
   /** Whether the follower replied within two heartbeat intervals. */
@@ -730,29 +747,17 @@ export class RaftNode {
   }
 
   /**
-   * Sends each follower an AppendEntries: its missing entries when it may take
-   * them, else an empty one anchored at its match index (which it always
-   * accepts). One broadcast replaces identical heartbeats to every peer.
+   * A heartbeat for a follower: its missing entries when it may take them, else
+   * an empty AppendEntries anchored at its match index.
    */
+  #heartbeatTarget(peer: Id, progress: Progress): RoundTarget {
+    const withEntries = progress.canSend && progress.nextIndex <= this.#log.lastIndex;
+    const start = withEntries ? this.#appendStart(progress) : progress.matchIndex + 1;
+    return { peer, progress, start, withEntries };
+  }
+
   #sendHeartbeats(targets: readonly [Id, Progress][], now: number): void {
-    const heartbeats: [Id, Progress][] = [];
-    for (const [peer, progress] of targets) {
-      if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
-        this.#sendAppend(peer, progress, now);
-      } else {
-        heartbeats.push([peer, progress]);
-      }
-    }
-    const anchors = new Set(heartbeats.map(([, progress]) => progress.matchIndex));
-    const [first] = heartbeats;
-    if (first !== undefined && heartbeats.length === this.peers.length && anchors.size === 1) {
-      this.#send(this.#appendEntries(BROADCAST, first[1].matchIndex, [], now));
-    } else {
-      for (const [peer, progress] of heartbeats) {
-        this.#send(this.#appendEntries(peer, progress.matchIndex, [], now));
-      }
-    }
-    for (const [, progress] of heartbeats) progress.lastSentAt = now;
+    this.#sendRound(targets.map(([peer, progress]) => this.#heartbeatTarget(peer, progress)), now);
   }
 
   // ---- Reads (§8, thesis §6.4) ----

@@ -83,6 +83,62 @@ export class Progress {
     this.matchIndex = matchIndex;
     this.nextIndex = Math.max(this.nextIndex, matchIndex + 1);
     this.retransmits = 0;
+    this.retransmitAt = undefined;
+    return true;
+  }
+
+  /**
+   * Records an AppendEntries sent to this follower. In `replicate` the entries
+   * count as on their way (pipelining); in `probe` it is the probe, and the
+   * leader waits for its answer.
+   *
+   * @param from Index of its first entry.
+   * @param count How many entries it carries.
+   * @param now When it was sent.
+   */
+  sentAppend(from: number, count: number, now: number): void {
+    this.lastSentAt = now;
+    if (this.state === "replicate") {
+      this.nextIndex = Math.max(this.nextIndex, from + count);
+    } else {
+      this.paused = true;
+      this.probeSentAt = now;
+    }
+  }
+
+  /**
+   * Records a heartbeat anchored at the match index: it changes no replication state.
+   *
+   * @param now When it was sent.
+   */
+  sentHeartbeat(now: number): void {
+    this.lastSentAt = now;
+  }
+
+  /**
+   * Arms the retransmit timer, unless it is armed already.
+   *
+   * @param at When to send again.
+   */
+  armRetransmit(at: number): void {
+    this.retransmitAt ??= at;
+  }
+
+  /** Disarms the retransmit timer: the follower lacks nothing. */
+  disarmRetransmit(): void {
+    this.retransmitAt = undefined;
+  }
+
+  /**
+   * Takes a due retransmission: counts it (for backoff) and disarms the timer.
+   *
+   * @param now The current time.
+   * @returns Whether one was due.
+   */
+  takeRetransmit(now: number): boolean {
+    if (this.retransmitAt === undefined || this.retransmitAt > now) return false;
+    this.retransmits++;
+    this.retransmitAt = undefined;
     return true;
   }
 
