@@ -74,6 +74,8 @@ export class Network {
   dropRate = 0;
   /** Extra drop decision, consulted for every peer message. */
   filter: MessageFilter | undefined = undefined;
+  /** Sees every replica's output of one input (one `ready()`), before it is routed. */
+  onFlush: ((from: Id, messages: readonly OutboundMessage[]) => void) | undefined = undefined;
 
   readonly #nodes = new Map<Id, ServedReplica>();
   readonly #deadlines = new Map<Id, number>();
@@ -265,6 +267,7 @@ export class Network {
   #flush(id: Id): void {
     const { messages, deadline } = this.node(id).ready();
     this.#deadlines.set(id, deadline);
+    this.onFlush?.(id, messages);
     for (const message of messages) this.#route(id, message);
   }
 
