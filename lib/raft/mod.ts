@@ -1,7 +1,9 @@
 /**
  * The Raft core: a pure, deterministic state machine ({@linkcode RaftNode}) that
- * replicates a key-value store. It does no I/O and reads no clock: the shell
- * feeds it messages and ticks and sends what it returns.
+ * replicates a log of opaque commands. It does no I/O, reads no clock and draws
+ * randomness only from what it is handed: the caller feeds it peer messages,
+ * ticks, proposals and read requests, and after each takes `ready()`: messages
+ * to send, committed entries to apply, reads to serve, the next deadline.
  *
  * @example
  * ```ts
@@ -18,4 +20,13 @@
 export { RaftNode, type Role } from "./node.ts";
 export { RaftLog } from "./log.ts";
 export * from "./messages.ts";
-export type { RaftLogger, RaftOptions, Ready } from "./options.ts";
+export {
+  type CommittedEntry,
+  MAX_ENTRIES_PER_MESSAGE,
+  type RaftLogger,
+  type RaftOptions,
+  type ReadState,
+  type Ready,
+  type ResolvedRaftOptions,
+  resolveRaftOptions,
+} from "./options.ts";

@@ -318,7 +318,10 @@ export class RaftNode {
     if (message.term > this.#currentTerm) {
       this.#becomeFollower(message.term, now);
     } else if (message.term < this.#currentTerm) {
-      if (message.type === "append_entries") this.#sendAppendReply(message, false, 0, 0, 0);
+      // The stale leader learns our term from the refusal; no hint applies.
+      if (message.type === "append_entries") {
+        this.#sendAppendReply(message, { conflictIndex: 0, conflictTerm: 0 });
+      }
       return false;
     }
     return true;
@@ -511,7 +514,7 @@ export class RaftNode {
     const lastNewIndex = this.#log.appendAfter(prevLogIndex, entries);
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
     this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex));
-    this.#sendAppendReply(message, true, lastNewIndex, 0, 0);
+    this.#sendAppendReply(message, { matchIndex: lastNewIndex });
   }
 
   /**
@@ -521,12 +524,12 @@ export class RaftNode {
    */
   #rejectAppend(message: AppendEntries): void {
     if (message.prevLogIndex > this.#log.lastIndex) {
-      this.#sendAppendReply(message, false, 0, this.#log.lastIndex + 1, 0);
+      this.#sendAppendReply(message, { conflictIndex: this.#log.lastIndex + 1, conflictTerm: 0 });
       return;
     }
     const conflictTerm = this.#log.term(message.prevLogIndex) ?? 0;
     const conflictIndex = this.#log.firstIndexOfTerm(message.prevLogIndex);
-    this.#sendAppendReply(message, false, 0, conflictIndex, conflictTerm);
+    this.#sendAppendReply(message, { conflictIndex, conflictTerm });
   }
 
   // ---- Log replication, leader side (§5.3, §5.4) ----
@@ -842,13 +845,12 @@ export class RaftNode {
     });
   }
 
+  /** Answers an AppendEntries: accepted up to `matchIndex`, or refused with a backtracking hint. */
   #sendAppendReply(
     request: AppendEntries,
-    success: boolean,
-    matchIndex: number,
-    conflictIndex: number,
-    conflictTerm: number,
+    outcome: { matchIndex: number } | { conflictIndex: number; conflictTerm: number },
   ): void {
+    const success = "matchIndex" in outcome;
     this.#send({
       src: this.id,
       dst: request.src,
@@ -856,9 +858,9 @@ export class RaftNode {
       type: "append_entries_reply",
       term: this.#currentTerm,
       success,
-      matchIndex,
-      conflictIndex,
-      conflictTerm,
+      matchIndex: success ? outcome.matchIndex : 0,
+      conflictIndex: success ? 0 : outcome.conflictIndex,
+      conflictTerm: success ? 0 : outcome.conflictTerm,
       sentAt: request.sentAt,
     });
   }

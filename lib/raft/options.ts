@@ -88,9 +88,9 @@ export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
  * ```ts
  * import assert from "node:assert/strict";
  * import { resolveRaftOptions } from "./options.ts";
- * const options = resolveRaftOptions({ id: "0000", peers: ["0001"], now: 0, random: Math.random });
- * assert.equal(options.leaseMs, 480);
- * assert.throws(() => resolveRaftOptions({ ...options, leaseMs: 600 }), RangeError);
+ * const given = { id: "0000", peers: ["0001"], now: 0, random: Math.random };
+ * assert.equal(resolveRaftOptions(given).leaseMs, 480);
+ * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 600 }), RangeError);
  * ```
  */
 export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
