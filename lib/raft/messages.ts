@@ -7,7 +7,7 @@
  * @module
  */
 
-/** A replica or client id: four upper-case hex digits, e.g. `"0003"`. */
+/** A replica id (or, on the wire, any sender's): four upper-case hex digits, e.g. `"0003"`. */
 export type Id = string;
 
 /** What an {@linkcode Id} looks like on the wire: four hex digits. */

@@ -730,7 +730,7 @@ export class RaftNode {
       if (progress.takeRetransmit(now)) {
         // A follower still answering lost a message and stays replicating (the
         // resend carries everything it lacks); one that went quiet is probed, so
-        // puts stop going to a dead or cut-off follower until it answers again.
+        // new entries stop going to a dead or cut-off follower until it answers again.
         if (progress.state !== "replicate" || !this.#answeredRecently(progress, now)) {
           progress.becomeProbe(
             progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex,

@@ -16,7 +16,7 @@ export interface PendingRead {
 }
 
 /**
- * Whether a leader may answer a get from its own state without contacting anyone.
+ * Whether a leader may serve a read from its own state without contacting anyone.
  * Followers ignore vote requests for `electionTimeoutMinMs` after hearing from the
  * leader (thesis §6.2), so no other leader can exist until `leaseStart` plus that;
  * `leaseMs` is shorter to allow for clock drift (thesis §6.4.1).
