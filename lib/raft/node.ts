@@ -114,6 +114,10 @@ export class RaftNode {
   #termStartIndex = 0;
   /** The highest commit index this leader or any of its voters knew when elected. */
   #electionCommitIndex = 0;
+  /** Smoothed round trip of an AppendEntries and its reply (like TCP's SRTT). */
+  #smoothedRttMs = 0;
+  /** When uncommitted entries go to one more follower; `Infinity` when none wait. */
+  #hedgeAt = Infinity;
   readonly #reads = new ReadOnly();
   /** Entries were appended since the last `ready()`: they go out with it, together. */
   #appendPending = false;
@@ -381,6 +385,8 @@ export class RaftNode {
     this.#stepRole = this.#stepLeader;
     this.#tickRole = this.#tickLeader;
     this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
+    this.#smoothedRttMs = this.#options.retransmitMs / 10;
+    this.#hedgeAt = Infinity;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
@@ -541,6 +547,7 @@ export class RaftNode {
       return;
     }
     progress.recordReply(message.sentAt);
+    this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#scheduleRetransmit(progress, now);
@@ -600,20 +607,59 @@ export class RaftNode {
   }
 
   /**
-   * Sends new entries at once, in one round, to every follower that may take
-   * them (pipelining), and arms the retransmit timers.
+   * Sends new entries at once (pipelining) to just enough replicating followers
+   * to commit them, those sent to least recently first, so that consecutive
+   * entries rotate over the followers and each hears from the leader every few
+   * entries; the others get the entries they lack with their next turn or
+   * heartbeat. Probed followers get their probe. Should the acknowledgements be
+   * late by a few round trips, the hedge sends to one more follower.
    */
   #replicateNewEntries(now: number): void {
-    const targets: RoundTarget[] = [];
+    const wanting: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
       if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
-        targets.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
+        wanting.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
       }
     }
-    this.#sendRound(targets, now);
-    for (const progress of this.#progress.followers.values()) {
-      this.#scheduleRetransmit(progress, now);
+    const replicating = wanting.filter(({ progress }) => progress.state === "replicate");
+    const needed = majority(this.peers.length + 1) - 1;
+    if (replicating.length <= needed) {
+      this.#sendRound(wanting, now);
+      return;
     }
+    const chosen = replicating.sort((a, b) => a.progress.lastSentAt - b.progress.lastSentAt)
+      .slice(0, needed);
+    const probes = wanting.filter(({ progress }) => progress.state === "probe");
+    this.#sendRound([...chosen, ...probes], now);
+    this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
+  }
+
+  /**
+   * How long acknowledgements may be late before one more follower gets the
+   * entries: a few smoothed round trips, far less than a retransmission, so a
+   * lost message delays a commit by little more than a round trip.
+   */
+  #hedgeDelayMs(): number {
+    return Math.min(this.#options.retransmitMs, Math.max(1, 3 * this.#smoothedRttMs));
+  }
+
+  /**
+   * Sends the entries not yet committed to one more replicating follower that
+   * lacks them (the least recently sent to), and arms the hedge again while
+   * others remain.
+   */
+  #hedge(now: number): void {
+    this.#hedgeAt = Infinity;
+    if (this.#log.commitIndex >= this.#log.lastIndex) return;
+    const spare = [...this.#progress.followers]
+      .filter(([, progress]) =>
+        progress.state === "replicate" && progress.nextIndex <= this.#log.lastIndex
+      )
+      .sort(([, a], [, b]) => a.lastSentAt - b.lastSentAt);
+    const [next] = spare;
+    if (next === undefined) return;
+    this.#sendAppend(next[0], next[1], now);
+    if (spare.length > 1) this.#hedgeAt = now + this.#hedgeDelayMs();
   }
 
   /** Whether every entry the follower has not acknowledged fits in one AppendEntries. */
@@ -725,6 +771,7 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
+    if (now >= this.#hedgeAt) this.#hedge(now);
     const targets: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
       if (progress.takeRetransmit(now)) {
@@ -784,7 +831,10 @@ export class RaftNode {
       const voteRetransmitAt = this.#role === "follower" ? Infinity : this.#voteRetransmitAt;
       return Math.min(this.#electionDeadline, voteRetransmitAt);
     }
-    let deadline = this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs;
+    let deadline = Math.min(
+      this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
+      this.#hedgeAt,
+    );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
         deadline,

@@ -9,7 +9,6 @@ import {
   makeNode,
   makeReplica,
   midsOf,
-  PEERS,
   putCommand,
   replicatingLeader,
   seedLog,
@@ -245,40 +244,33 @@ Deno.test("committed entries are applied in log order", () => {
 });
 
 /**
- * A put reaching the leader is sent to every follower at once, in one
- * AppendEntries each, without waiting for a heartbeat. Raft §5.3, pipelining.
+ * New entries go at once, without waiting for a heartbeat, to just enough
+ * followers to commit them: two of four, those sent to least recently, so the
+ * next entry goes to the other two. Raft §5.3 (pipelining); message economy
+ * (PROTOCOL.md section 5).
  */
-Deno.test("a put is sent to followers immediately", () => {
+Deno.test("a put is sent at once to just enough followers, in turn", () => {
   const { node, at } = replicatingLeader();
-  const out = proposeAt(node, 1, at + 1);
-  for (const peer of PEERS) {
-    const appends = appendsTo(out, peer);
-    assert.equal(appends.length, 1);
-    assert.deepEqual(midsOf(appends[0]?.entries ?? []), ["m1"]);
-  }
+  const first = proposeAt(node, 1, at + 1);
+  assert.deepEqual(first.map((m) => m.dst), ["0001", "0002"]);
+  for (const append of appendsTo(first, "0001")) assert.deepEqual(midsOf(append.entries), ["m1"]);
+  const second = proposeAt(node, 2, at + 2);
+  assert.deepEqual(second.map((m) => m.dst), ["0003", "0004"]);
+  assert.deepEqual(midsOf(appendsTo(second, "0003")[0]?.entries ?? []), ["m1", "m2"]);
 });
 
 /**
- * Followers replicating from the same index get a put in one broadcast, which
- * the simulator counts as N-1 messages like separate sends; a follower behind
- * the others gets its own AppendEntries. Message economy (PROTOCOL.md section 5).
+ * A round that reaches every follower is one broadcast: the simulator counts it
+ * as one message per peer like separate sends, but the leader sends one
+ * datagram. A new leader's no-op is such a round.
  */
-Deno.test("a put goes out as one broadcast only while every follower is at the same index", () => {
-  const { node, at } = replicatingLeader();
-  const term = node.currentTerm;
-  const shared = proposeAt(node, 1, at + 1);
-  assert.deepEqual(shared.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
-  for (const peer of ["0001", "0002"]) {
-    node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  }
-  node.step(
-    appendReply("0003", { term, success: false, conflictIndex: 1, sentAt: at + 1 }),
-    at + 2,
-  );
-  node.ready();
-  const separate = proposeAt(node, 2, at + 3);
-  assert.ok(separate.every((m) => m.dst !== "FFFF"));
-  assert.deepEqual(midsOf(appendsTo(separate, "0001")[0]?.entries ?? []), ["m2"]);
+Deno.test("a round to every follower is one broadcast", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  const out = node.ready().messages;
+  assert.deepEqual(out.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
+  assert.equal(appendsTo(out, "0004")[0]?.entries.length, 1);
+  assert.equal(node.lastIndex, 1, `elected at ${at}`);
 });
 
 /**
@@ -289,14 +281,35 @@ Deno.test("a put goes out as one broadcast only while every follower is at the s
 Deno.test("an AppendEntries after a lost one carries the lost entries too", () => {
   const { node, at } = replicatingLeader();
   proposeAt(node, 1, at + 1);
-  for (const peer of ["0001", "0002"]) {
-    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  }
+  node.step(appendReply("0002", { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
   node.ready();
-  const out = proposeAt(node, 2, at + 3);
-  const [append] = appendsTo(out, "0003");
-  assert.equal(append?.prevLogIndex, 1);
-  assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2"]);
+  proposeAt(node, 2, at + 3);
+  const out = proposeAt(node, 3, at + 4);
+  const [append] = appendsTo(out, "0001");
+  assert.equal(append?.prevLogIndex, 1, "0001 never acknowledged m1");
+  assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2", "m3"]);
+});
+
+/**
+ * When the acknowledgements that would commit an entry are late by a few round
+ * trips (one was lost), the leader sends the entry to one more follower rather
+ * than waiting for the retransmission.
+ */
+Deno.test("a late acknowledgement sends the entry to one more follower", () => {
+  const { node, at } = replicatingLeader();
+  proposeAt(node, 1, at + 1);
+  node.step(appendReply("0001", { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  node.ready();
+  const hedgeAt = node.ready().deadline;
+  assert.ok(hedgeAt < at + 1 + 100, `hedge at ${hedgeAt}, before the retransmission`);
+  node.tick(hedgeAt);
+  const out = node.ready().messages;
+  assert.deepEqual(out.map((m) => m.dst), ["0003"]);
+  node.step(
+    appendReply("0003", { term: node.currentTerm, matchIndex: 2, sentAt: hedgeAt }),
+    hedgeAt + 1,
+  );
+  assert.equal(node.commitIndex, 2);
 });
 
 /**
@@ -313,26 +326,38 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     }
     node.ready();
   };
+  const others = ["0002", "0003", "0004"];
   proposeAt(node, 1, ++now);
-  answer(["0001", "0002", "0003"], 2);
-  // 0004 lost p1; it answered recently, so the retransmit keeps it replicating.
-  now = node.ready().deadline;
-  node.tick(now);
-  assert.deepEqual(midsOf(appendsTo(node.ready().messages, "0004")[0]?.entries ?? []), ["m1"]);
-  const second = proposeAt(node, 2, ++now);
-  assert.deepEqual(midsOf(appendsTo(second, "0004")[0]?.entries ?? []), ["m1", "m2"]);
-  answer(["0001", "0002", "0003"], 3);
-  // 0004 stays silent past two heartbeat intervals: probed, then skipped.
+  answer(others, 2);
+  // 0001 lost m1; it answered recently, so the retransmit keeps it replicating.
+  while (appendsTo(node.ready().messages, "0001").length === 0) {
+    now = node.ready().deadline;
+    node.tick(now);
+    const resent = appendsTo(node.ready().messages, "0001")[0];
+    if (resent !== undefined) {
+      assert.deepEqual(midsOf(resent.entries), ["m1"]);
+      break;
+    }
+    answer(others, 2);
+  }
+  // Still replicating: its next turn carries m1 again with the new entries.
+  const nextTurn = [proposeAt(node, 2, ++now), proposeAt(node, 3, ++now)].flatMap((out) =>
+    appendsTo(out, "0001")
+  );
+  assert.deepEqual(midsOf(nextTurn[0]?.entries ?? []).slice(0, 2), ["m1", "m2"]);
+  // 0001 stays silent past two heartbeat intervals: probed, then skipped.
   const silentUntil = now + 2 * 200;
   while (now <= silentUntil) {
+    answer(others, node.lastIndex);
     now = node.ready().deadline;
     node.tick(now);
     node.ready();
-    answer(["0001", "0002", "0003"], 3);
   }
-  const third = proposeAt(node, 3, ++now);
-  assert.equal(appendsTo(third, "0004").length, 0);
-  assert.deepEqual(midsOf(appendsTo(third, "0001")[0]?.entries ?? []), ["m3"]);
+  answer(others, node.lastIndex);
+  for (let n = 4; n < 8; n++) {
+    assert.equal(appendsTo(proposeAt(node, n, ++now), "0001").length, 0, `m${n} went to 0001`);
+    answer(others, node.lastIndex);
+  }
 });
 
 /**
@@ -376,14 +401,18 @@ Deno.test("a follower that just got entries gets no heartbeat", () => {
     }
     return true;
   };
+  // One of two followers commits a put: puts 50 ms apart reach each every 100 ms.
   for (let i = 0; i < 20; i++) {
     net.request(leader.id, { type: "put", MID: `m${i}`, key: "k", value: `${i}` });
-    net.runFor(100);
+    net.runFor(50);
   }
-  assert.equal(appends, 40);
+  // One of the 20 may go out twice: a follower whose heartbeat falls due before
+  // its first turn gets the entry it lacks with that heartbeat.
+  assert.ok(appends >= 20 && appends <= 21, `${appends} AppendEntries with entries`);
   assert.equal(heartbeats, 0);
+  // Idle: each follower gets one per 200 ms, in its own phase, so 9 or 10 in 1 s.
   net.runFor(1_000);
-  assert.equal(heartbeats, 10);
+  assert.ok(heartbeats >= 9 && heartbeats <= 10, `${heartbeats} heartbeats`);
 });
 
 /**
