@@ -227,7 +227,26 @@ function decodeAppendEntries(fields: Fields, envelope: Envelope): AppendEntries 
     entries: readEntries(fields, "entries"),
     leaderCommit: readCount(fields, "leaderCommit"),
     sentAt: readFinite(fields, "sentAt"),
+    ...(fields.repliers === undefined ? {} : { repliers: readIds(fields, "repliers") }),
   };
+}
+
+/** Most ids in a list: far more than the 20 peers a replica can have. */
+const MAX_IDS_PER_LIST = 64;
+
+function readIds(fields: Fields, name: string): Id[] {
+  const value = fields[name];
+  if (!Array.isArray(value) || value.length > MAX_IDS_PER_LIST) {
+    throw new MalformedError(
+      `${name} is ${describe(value)}: not a list of at most ${MAX_IDS_PER_LIST} ids`,
+    );
+  }
+  return value.map((id: unknown, index) => {
+    if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+      throw new MalformedError(`${name}[${index}] is ${describe(id)}: not 4 hex digits`);
+    }
+    return id;
+  });
 }
 
 function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEntriesReply {

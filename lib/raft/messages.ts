@@ -73,6 +73,12 @@ export interface AppendEntries extends Envelope {
   leaderCommit: number;
   /** The leader's clock when sent, echoed in the reply to time the lease. */
   sentAt: number;
+  /**
+   * For a heartbeat (no entries): the followers that must answer it; the others
+   * only take it as contact, and answer only if it does not fit their log.
+   * Absent: every follower answers.
+   */
+  repliers?: Id[];
 }
 
 /** The answer to {@linkcode AppendEntries}. */

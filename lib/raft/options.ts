@@ -33,27 +33,27 @@ export interface RaftOptions {
    * Lower bound of the randomized election timeout (§5.2). Also the stickiness
    * window: a replica that accepted an AppendEntries this recently ignores vote
    * requests (thesis §6.2).
-   * @default {600}
+   * @default {1200}
    */
   electionTimeoutMinMs?: number;
   /**
    * Upper bound (exclusive) of the randomized election timeout. Also the
    * check-quorum window: a leader that heard from no majority for this long steps
    * down (thesis §6.2).
-   * @default {1200}
+   * @default {2400}
    */
   electionTimeoutMaxMs?: number;
   /**
    * How long a leader stays silent towards a follower before it sends a heartbeat.
    * An AppendEntries with entries counts as one.
-   * @default {200}
+   * @default {400}
    */
   heartbeatIntervalMs?: number;
   /**
    * How long after a majority acknowledged an AppendEntries sent at time `t` the
    * leader may serve reads locally: until `t + leaseMs`. Must be shorter than
    * `electionTimeoutMinMs` by more than the clock drift the deployment can have.
-   * @default {480}
+   * @default {960}
    */
   leaseMs?: number;
   /**
@@ -89,16 +89,22 @@ export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
  * import assert from "node:assert/strict";
  * import { resolveRaftOptions } from "./options.ts";
  * const given = { id: "0000", peers: ["0001"], now: 0, random: Math.random };
- * assert.equal(resolveRaftOptions(given).leaseMs, 480);
- * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 600 }), RangeError);
+ * assert.equal(resolveRaftOptions(given).leaseMs, 960);
+ * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 1200 }), RangeError);
  * ```
  */
 export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
+  // The timing, derived from what an idle cluster costs. Each follower hears a
+  // heartbeat every 400 ms, three per minimum election timeout (1200 ms), so two
+  // lost in a row still cause no election; a heartbeat round to four followers
+  // is six messages (two answer, see RaftNode's quiet heartbeats), 15 a second.
+  // The lease is 80 % of the minimum election timeout (thesis §6.4.1), 960 ms:
+  // two rounds' answers keep it valid. Check-quorum waits the maximum, 2400 ms.
   const resolved: ResolvedRaftOptions = {
-    electionTimeoutMinMs: 600,
-    electionTimeoutMaxMs: 1200,
-    heartbeatIntervalMs: 200,
-    leaseMs: 480,
+    electionTimeoutMinMs: 1200,
+    electionTimeoutMaxMs: 2400,
+    heartbeatIntervalMs: 400,
+    leaseMs: 960,
     retransmitMs: 100,
     maxEntriesPerAppend: 64,
     ...options,

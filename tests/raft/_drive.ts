@@ -19,7 +19,7 @@ import type {
   PeerMessage,
 } from "../../lib/raft/messages.ts";
 import type { RaftOptions } from "../../lib/raft/options.ts";
-import { seededRandom } from "./_network.ts";
+import { seededRandom, TEST_TIMING } from "./_network.ts";
 
 /** Peers of the node under test, in a cluster of five. */
 export const PEERS: readonly Id[] = ["0001", "0002", "0003", "0004"];
@@ -42,7 +42,14 @@ export interface Driven<O> {
 export function makeNode(
   options: Partial<Omit<RaftOptions, "id" | "peers">> = {},
 ): RaftNode {
-  return new RaftNode({ id: "0000", peers: PEERS, now: 0, random: seededRandom(3), ...options });
+  return new RaftNode({
+    id: "0000",
+    peers: PEERS,
+    now: 0,
+    random: seededRandom(3),
+    ...TEST_TIMING,
+    ...options,
+  });
 }
 
 /**
@@ -59,6 +66,7 @@ export function makeReplica(
     peers: PEERS,
     now: 0,
     random: seededRandom(3),
+    ...TEST_TIMING,
     ...options,
   });
 }

@@ -18,6 +18,17 @@ import type {
 import type { KvServerOptions } from "../../lib/kv/server.ts";
 import { BROADCAST, type Id, type PeerMessage } from "../../lib/raft/messages.ts";
 
+/**
+ * The timing the schedules of these tests are written in (times in them are
+ * multiples of these), independent of the defaults the replica ships with.
+ */
+export const TEST_TIMING = {
+  electionTimeoutMinMs: 600,
+  electionTimeoutMaxMs: 1200,
+  heartbeatIntervalMs: 200,
+  leaseMs: 480,
+} as const;
+
 /** A seeded PRNG (mulberry32): the same seed replays the same run. */
 export function seededRandom(seed: number): () => number {
   let state = seed | 0;
@@ -88,7 +99,8 @@ export class Network {
 
   /** @param options Size, seed, latency and Raft timing for the nodes. */
   constructor(options: NetworkOptions = {}) {
-    const { size = 5, seed = 1, latencyMs = 1, ...raftOptions } = options;
+    const { size = 5, seed = 1, latencyMs = 1, ...overrides } = options;
+    const raftOptions = { ...TEST_TIMING, ...overrides };
     this.ids = Array.from(
       { length: size },
       (_, i) => i.toString(16).toUpperCase().padStart(4, "0"),

@@ -3,6 +3,7 @@ import { ServedReplica } from "../../lib/dst/replica.ts";
 import type { ClientReply, OutboundMessage } from "../../lib/kv/messages.ts";
 import { RaftNode } from "../../lib/raft/node.ts";
 import { BROADCAST, type Id, type PeerMessage } from "../../lib/raft/messages.ts";
+import { TEST_TIMING } from "./_network.ts";
 
 const A = "0000", B = "0001", C = "0002";
 const CLIENT = "0100";
@@ -28,7 +29,7 @@ class HandNetwork {
     for (const id of ids) {
       // random() = 0: every election timeout is exactly the 600 ms minimum.
       const peers = ids.filter((peer) => peer !== id);
-      this.nodes.set(id, new ServedReplica({ id, peers, now: 0, random: () => 0 }));
+      this.nodes.set(id, new ServedReplica({ id, peers, now: 0, random: () => 0, ...TEST_TIMING }));
     }
   }
 
@@ -171,7 +172,7 @@ Deno.test("a follower that just acknowledged a leader votes for nobody, whatever
  * that heard nothing newer. Thesis §6.2.
  */
 Deno.test("a reply that waited out a pause renews no contact", () => {
-  const node = new RaftNode({ id: A, peers: [B, C], now: 0, random: () => 0 });
+  const node = new RaftNode({ id: A, peers: [B, C], now: 0, random: () => 0, ...TEST_TIMING });
   node.tick(600);
   for (const voter of [B, C]) {
     const reply = { src: voter, dst: A, leader: BROADCAST, granted: true, commitIndex: 0 };
