@@ -32,6 +32,9 @@ export interface ReplicaOptions {
   signal?: AbortSignal;
 }
 
+/** The reason the timer loop is woken with: a constant, so no exception is built per wake. */
+const WAKE = Symbol("deadline moved earlier");
+
 /** The longest delay `setTimeout` takes; a longer one would fire at once. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
@@ -106,7 +109,9 @@ class Shell {
   readonly #stopped: AbortController;
   /** When the core next wants `tick`, as last reported by `ready()`. */
   #deadline = 0;
-  /** Aborted to wake the timer loop early: when the deadline changes or on stop. */
+  /** The deadline the timer loop's current sleep ends at. */
+  #sleepUntil = Infinity;
+  /** Aborted to wake the timer loop early: when the deadline moves earlier, or on stop. */
   #wake = new AbortController();
 
   constructor(
@@ -144,11 +149,14 @@ class Shell {
 
   /**
    * Sleeps until the core's deadline, then ticks it. A message handled meanwhile
-   * may move the deadline: `#flush` then aborts the sleep and it starts over.
+   * may move the deadline: when earlier, `#flush` aborts the sleep and it starts
+   * over; when later (most messages push it back), the sleep ends early and
+   * sleeps again for the rest, so messages cost no timer churn.
    */
   async #timerLoop(): Promise<void> {
     while (!this.#stopped.signal.aborted) {
       this.#wake = new AbortController();
+      this.#sleepUntil = this.#deadline;
       const delayMs = Math.min(
         MAX_TIMER_DELAY_MS,
         Math.max(0, Math.ceil(this.#deadline - performance.now())),
@@ -206,9 +214,10 @@ class Shell {
     this.#guard("ready", () => ready = this.#server.ready());
     if (ready === undefined) return;
     const { messages, deadline } = ready;
-    if (deadline !== this.#deadline) {
-      this.#deadline = deadline;
-      this.#wake.abort();
+    this.#deadline = deadline;
+    if (deadline < this.#sleepUntil) {
+      this.#sleepUntil = deadline;
+      this.#wake.abort(WAKE);
     }
     await Promise.all(messages.map((message) => this.#send(message)));
   }
