@@ -2,7 +2,7 @@
  * `deno task sim`: the course simulator's command line.
  *
  * ```sh
- * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json]
+ * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json] [--no-socket-model]
  * deno task sim all [DIR]   [--replica PATH] [--seed N] [--quiet] [--json] [--pause S]
  * deno task sim start       # the embedded default scenario (= deno task start)
  * ```
@@ -44,6 +44,9 @@ Options:
   --quiet          hide replica output and event lines
   --json           end with one JSON report on the last line
   --pause S        seconds between runs of "all" (default ${PAUSE_BETWEEN_RUNS_S}, as the course)
+  --no-socket-model
+                   read every datagram at once instead of modelling the course grader's
+                   sockets (a kernel-sized buffer each, one datagram per socket per pass)
   --help           show this text`;
 
 /** Exit status when the simulator itself could not run. */
@@ -53,6 +56,7 @@ interface CliOptions {
   program: string;
   seed: number | undefined;
   quiet: boolean;
+  socketModel: boolean;
   json: boolean;
   pauseS: number;
   output: Output;
@@ -77,6 +81,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
         replica: { type: "string", default: "./3700kvstore" },
         seed: { type: "string" },
         quiet: { type: "boolean", default: false },
+        "no-socket-model": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         pause: { type: "string" },
         help: { type: "boolean", default: false },
@@ -96,6 +101,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       program: values.replica,
       seed: parseSeedFlag(values.seed),
       quiet: values.quiet,
+      socketModel: !values["no-socket-model"],
       json: values.json,
       pauseS: parsePause(values.pause),
       output: consoleOutput(terminal),
@@ -129,6 +135,7 @@ async function runOne(name: string, config: SimConfig, options: CliOptions): Pro
     program: options.program,
     output: options.output,
     quiet: options.quiet,
+    socketModel: options.socketModel,
     signal: options.signal,
   });
 }

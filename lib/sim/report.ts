@@ -11,6 +11,7 @@ import type { Metric } from "./config.ts";
 import type { RunResult } from "./simulation.ts";
 import { failures } from "./stats.ts";
 import { TIER_NAMES } from "./score.ts";
+import { BURST_WINDOW_MS, RECEIVE_BUFFER_BYTES } from "./socket_model.ts";
 import type { Operation } from "../check/mod.ts";
 
 /** Violations printed in full; `--json` lists every one. */
@@ -117,6 +118,7 @@ export function extrasLines(result: RunResult): string[] {
     } ms (${split.putOk.count}), redirect/fail ${
       ms(split.refused.p50S)
     } ms (${split.refused.count})`,
+    ...socketModelLines(result),
   ];
   const report = result.linearizability;
   if (report.linearizable) {
@@ -136,6 +138,49 @@ export function extrasLines(result: RunResult): string[] {
     lines.push(`  key ${key}: undetermined (search budget used up)`);
   }
   return lines;
+}
+
+/**
+ * The socket model's findings: kernel drops at the grader's sockets (which the course never
+ * counts, so they get a line of their own), the fullest queue and the largest burst.
+ *
+ * @param result The run.
+ * @returns The lines.
+ */
+export function socketModelLines(result: RunResult): string[] {
+  const stats = result.socketStats;
+  if (!stats) return ["Socket model: off (every datagram was read at once)"];
+  const entries = Object.entries(stats);
+  const drops = entries.filter(([, s]) => s.drops > 0).map(([id, s]) => `${id}: ${s.drops}`);
+  const total = entries.reduce((sum, [, s]) => sum + s.drops, 0);
+  const lines = [
+    `Kernel drops at the grader's sockets (not counted by the course): ${total}${
+      drops.length > 0 ? ` (${drops.join(", ")})` : ""
+    }`,
+  ];
+  const fullest = maxBy(entries, (s) => s.peakQueuedBytes);
+  const burst = maxBy(entries, (s) => s.burstBytes);
+  if (fullest && burst) {
+    lines.push(
+      `Fullest socket: ${fullest[0]}, ${fullest[1].peakQueuedDatagrams} datagrams, ${
+        fullest[1].peakQueuedBytes
+      } of ${RECEIVE_BUFFER_BYTES} bytes charged; largest burst in ${BURST_WINDOW_MS} ms: ${
+        burst[0]
+      }, ${burst[1].burstDatagrams} datagrams, ${burst[1].burstBytes} bytes`,
+    );
+  }
+  return lines;
+}
+
+function maxBy<T>(
+  entries: [string, T][],
+  value: (item: T) => number,
+): [string, T] | undefined {
+  let best: [string, T] | undefined;
+  for (const entry of entries) {
+    if (!best || value(entry[1]) > value(best[1])) best = entry;
+  }
+  return best;
 }
 
 function describeOperation(operation: Operation): string {
@@ -308,5 +353,9 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
       blocked: c.blocked,
       leaders: c.leaders,
     },
+    kernel_drops: result.socketStats
+      ? Object.values(result.socketStats).reduce((sum, stats) => sum + stats.drops, 0)
+      : null,
+    socket_model: result.socketStats ?? null,
   };
 }

@@ -7,6 +7,7 @@
  */
 
 import { setTimeout as delay } from "node:timers/promises";
+import { clearImmediate, setImmediate } from "node:timers";
 import { checkLinearizability, type LinearizabilityReport } from "../check/mod.ts";
 import { createPrng, type Prng } from "./_prng.ts";
 import { pyFloat } from "./_pyfmt.ts";
@@ -24,6 +25,7 @@ import {
   type MetricResult,
   metricValues,
 } from "./score.ts";
+import { GraderLoop, type SocketStats } from "./socket_model.ts";
 import { ReplicaSocket } from "./sockets.ts";
 import {
   type Counters,
@@ -37,6 +39,12 @@ import {
 /** How often the live progress line is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * How early a timer wakes the socket model before its next pass is due. Nested timers fire
+ * about 2 ms late here, so waits shorter than this spin on `setImmediate` (a few µs) instead.
+ */
+const TIMER_SLACK_MS = 3;
+
 /** Options for {@linkcode runSimulation}. */
 export interface RunOptions {
   /** The validated config. */
@@ -49,6 +57,13 @@ export interface RunOptions {
   output: Output;
   /** Hide replica output and event lines. */
   quiet: boolean;
+  /**
+   * Model the course grader's sockets (lib/sim/socket_model.ts): a kernel-sized receive
+   * buffer per replica drained one datagram per socket per pass, dropping what overflows.
+   *
+   * @default {true}
+   */
+  socketModel?: boolean;
   /** Aborting ends the run early (Ctrl-C); replicas are still killed. */
   signal?: AbortSignal;
 }
@@ -74,6 +89,8 @@ export interface RunResult {
   /** Ours: the course's verdict and a linearizable history. */
   passed: boolean;
   stopReason: StopReason;
+  /** Per replica, what the socket model saw; undefined when the model was off. */
+  socketStats: Record<string, SocketStats> | undefined;
 }
 
 interface ReplicaSlot {
@@ -114,6 +131,11 @@ class Run {
   #stopReason: StopReason = "lifetime";
   #killOnPutAck = false;
   #finished = false;
+  /** The course grader's sockets, or undefined when the run reads its sockets eagerly. */
+  readonly #graderLoop: GraderLoop | undefined;
+  /** Datagrams sent to replicas, to charge the grader's loop for each. */
+  #sentDatagrams = 0;
+  #pumpTimer: { cancel(): void } | undefined;
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -136,6 +158,14 @@ class Run {
       now: () => this.#elapsedMs(),
     });
     this.#schedule = buildSchedule(this.#config, random);
+    this.#graderLoop = options.socketModel === false ? undefined : new GraderLoop({
+      handle: (id, data, fromPort) => {
+        const before = this.#sentDatagrams;
+        const slot = this.#slots.get(id);
+        if (slot) this.#onDatagram(slot, data, fromPort);
+        return this.#sentDatagrams - before;
+      },
+    });
   }
 
   async execute(): Promise<RunResult> {
@@ -154,6 +184,7 @@ class Run {
       this.#options.signal?.removeEventListener("abort", onAbort);
     }
     this.#finished = true;
+    this.#pumpTimer?.cancel();
     if (this.#stopReason === "packet_storm") {
       this.#options.output.line(
         `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
@@ -196,7 +227,8 @@ class Run {
       });
       const slot: ReplicaSlot = { id, socket, process, alive: true };
       this.#slots.set(id, slot);
-      receivers.push(socket.receive((data, fromPort) => this.#onDatagram(slot, data, fromPort)));
+      this.#graderLoop?.open(id);
+      receivers.push(socket.receive((data, fromPort) => this.#onArrival(slot, data, fromPort)));
       process.status.then((status) => this.#onExit(slot, status));
     }
     return receivers;
@@ -295,7 +327,35 @@ class Run {
     if (!slot || !slot.alive) return;
     slot.alive = false;
     slot.socket.close();
+    this.#graderLoop?.close(id);
     slot.process.terminate().catch(() => {});
+  }
+
+  /** A datagram read from a replica's socket: routed now, or queued in the socket model. */
+  #onArrival(slot: ReplicaSlot, data: Uint8Array, fromPort: number): void {
+    if (!this.#graderLoop) return this.#onDatagram(slot, data, fromPort);
+    if (this.#finished) return;
+    this.#graderLoop.offer(slot.id, data, fromPort, this.#elapsedMs());
+    this.#schedulePump();
+  }
+
+  /** Wakes the socket model when its next pass is due, unless a wake is already set. */
+  #schedulePump(): void {
+    if (this.#pumpTimer || this.#finished || !this.#graderLoop) return;
+    const dueMs = this.#graderLoop.runDue(this.#elapsedMs());
+    if (dueMs === undefined) return;
+    const pump = () => {
+      this.#pumpTimer = undefined;
+      this.#schedulePump();
+    };
+    const waitMs = dueMs - this.#elapsedMs();
+    if (waitMs > TIMER_SLACK_MS) {
+      const timer = setTimeout(pump, waitMs - TIMER_SLACK_MS);
+      this.#pumpTimer = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(pump);
+      this.#pumpTimer = { cancel: () => clearImmediate(immediate) };
+    }
   }
 
   #onDatagram(slot: ReplicaSlot, data: Uint8Array, fromPort: number): void {
@@ -354,7 +414,10 @@ class Run {
   #deliverBytes(dst: string, data: Uint8Array): void {
     const slot = this.#slots.get(dst);
     if (!slot) return;
-    if (slot.alive && slot.socket.send(data)) return;
+    if (slot.alive && slot.socket.send(data)) {
+      this.#sentDatagrams += 1;
+      return;
+    }
     if (this.#living.delete(dst) && slot.alive) {
       this.#options.output.line(
         `*** Simulator Error - replica ${dst} got a message before saying hello: it is no longer counted as alive`,
@@ -411,6 +474,7 @@ class Run {
       coursePassed,
       passed: coursePassed && linearizability.linearizable,
       stopReason: this.#stopReason,
+      socketStats: this.#graderLoop ? Object.fromEntries(this.#graderLoop.stats()) : undefined,
     };
   }
 
