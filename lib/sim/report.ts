@@ -141,28 +141,32 @@ export function extrasLines(result: RunResult): string[] {
 }
 
 /**
- * The socket model's findings: kernel drops at the grader's sockets (which the course never
- * counts, so they get a line of their own), the fullest queue and the largest burst.
+ * Kernel drops, which the course never counts, so they get lines of their own: those the
+ * socket model predicts at the grader's sockets and those that happened at the simulator's
+ * own sockets (same buffer size) when it read too slowly; then the fullest modelled queue and
+ * the largest burst.
  *
  * @param result The run.
  * @returns The lines.
  */
 export function socketModelLines(result: RunResult): string[] {
+  const real = result.simulatorSocketDrops;
+  const realText = real ? dropsText(Object.entries(real)) : "not readable here";
   const stats = result.socketStats;
-  if (!stats) return ["Socket model: off (every datagram was read at once)"];
+  if (!stats) {
+    return [`Socket model: off; kernel drops at the simulator's own sockets: ${realText}`];
+  }
   const entries = Object.entries(stats);
-  const drops = entries.filter(([, s]) => s.drops > 0).map(([id, s]) => `${id}: ${s.drops}`);
-  const total = entries.reduce((sum, [, s]) => sum + s.drops, 0);
   const lines = [
-    `Kernel drops at the grader's sockets (not counted by the course): ${total}${
-      drops.length > 0 ? ` (${drops.join(", ")})` : ""
-    }`,
+    `Kernel drops (not counted by the course): modelled at the grader's sockets ${
+      dropsText(entries.map(([id, s]) => [id, s.drops]))
+    }; at the simulator's own sockets ${realText}`,
   ];
   const fullest = maxBy(entries, (s) => s.peakQueuedBytes);
   const burst = maxBy(entries, (s) => s.burstBytes);
   if (fullest && burst) {
     lines.push(
-      `Fullest socket: ${fullest[0]}, ${fullest[1].peakQueuedDatagrams} datagrams, ${
+      `Fullest modelled socket: ${fullest[0]}, ${fullest[1].peakQueuedDatagrams} datagrams, ${
         fullest[1].peakQueuedBytes
       } of ${RECEIVE_BUFFER_BYTES} bytes charged; largest burst in ${BURST_WINDOW_MS} ms: ${
         burst[0]
@@ -170,6 +174,13 @@ export function socketModelLines(result: RunResult): string[] {
     );
   }
   return lines;
+}
+
+/** `12 (0003: 10, 0007: 2)`: the total, then each replica with drops. */
+function dropsText(drops: [string, number][]): string {
+  const total = drops.reduce((sum, [, count]) => sum + count, 0);
+  const some = drops.filter(([, count]) => count > 0).map(([id, count]) => `${id}: ${count}`);
+  return some.length > 0 ? `${total} (${some.join(", ")})` : String(total);
 }
 
 function maxBy<T>(
@@ -353,8 +364,11 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
       blocked: c.blocked,
       leaders: c.leaders,
     },
-    kernel_drops: result.socketStats
+    kernel_drops_modelled: result.socketStats
       ? Object.values(result.socketStats).reduce((sum, stats) => sum + stats.drops, 0)
+      : null,
+    kernel_drops_simulator: result.simulatorSocketDrops
+      ? Object.values(result.simulatorSocketDrops).reduce((sum, drops) => sum + drops, 0)
       : null,
     socket_model: result.socketStats ?? null,
   };

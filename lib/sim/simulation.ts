@@ -26,7 +26,7 @@ import {
   metricValues,
 } from "./score.ts";
 import { GraderLoop, type SocketStats } from "./socket_model.ts";
-import { ReplicaSocket } from "./sockets.ts";
+import { kernelDropsByPort, ReplicaSocket } from "./sockets.ts";
 import {
   type Counters,
   createCounters,
@@ -91,6 +91,11 @@ export interface RunResult {
   stopReason: StopReason;
   /** Per replica, what the socket model saw; undefined when the model was off. */
   socketStats: Record<string, SocketStats> | undefined;
+  /**
+   * Per replica, datagrams the kernel dropped at the simulator's own socket for it (it read
+   * too slowly); undefined where Linux's counters cannot be read.
+   */
+  simulatorSocketDrops: Record<string, number> | undefined;
 }
 
 interface ReplicaSlot {
@@ -136,6 +141,10 @@ class Run {
   /** Datagrams sent to replicas, to charge the grader's loop for each. */
   #sentDatagrams = 0;
   #pumpTimer: { cancel(): void } | undefined;
+  /** Kernel drops at our own sockets, read before each closes; undefined when unreadable. */
+  #simulatorSocketDrops: Record<string, number> | undefined = {};
+  /** Replicas stopped by pause_leader, with the timer that continues each. */
+  readonly #paused = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -185,6 +194,7 @@ class Run {
     }
     this.#finished = true;
     this.#pumpTimer?.cancel();
+    for (const id of [...this.#paused.keys()]) this.#resume(id);
     if (this.#stopReason === "packet_storm") {
       this.#options.output.line(
         `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
@@ -192,6 +202,7 @@ class Run {
     }
     this.#counters.died = this.#replicaIds.length - this.#living.size - this.#counters.killed;
     this.#workload.finalize();
+    this.#readSimulatorSocketDrops(this.#replicaIds);
     await this.#shutdownAll();
     await Promise.all(receivers);
     return this.#conclude();
@@ -270,7 +281,15 @@ class Run {
   #fire(event: SimEvent): void {
     switch (event.type) {
       case "kill_leader":
-        return this.#killLeader();
+        return this.#killLeader("kill_leader", false);
+      case "kill9_leader":
+        return this.#killLeader("kill9_leader", true);
+      case "pause_leader":
+        return this.#pauseLeader(event.durationS ?? 0);
+      case "part_no_quorum":
+        this.#network.partitionNoQuorum(this.#replicaIds.filter((id) => !this.#living.has(id)));
+        this.#workload.forgetLeaders();
+        return this.#note(`part_no_quorum: majority side ${this.#sideText()}`);
       case "kill_non_leader":
         return this.#killNonLeader();
       case "part_easy":
@@ -295,10 +314,11 @@ class Run {
     }
   }
 
-  #killLeader(): void {
+  /** Kills the current leader, with SIGKILL when `hard`, and makes clients forget it. */
+  #killLeader(why: string, hard: boolean): void {
     const leader = this.#network.leader;
-    if (leader === BROADCAST) return this.#note("kill_leader: no leader known, nothing killed");
-    if (this.#slots.has(leader)) this.#kill(leader, "kill_leader");
+    if (leader === BROADCAST) return this.#note(`${why}: no leader known, nothing killed`);
+    if (this.#slots.has(leader)) this.#kill(leader, why, hard);
     this.#network.leader = BROADCAST;
     this.#workload.forgetLeaders();
   }
@@ -314,21 +334,46 @@ class Run {
     this.#kill(this.#random.pick(candidates), "kill_non_leader");
   }
 
-  #kill(id: string, why: string): void {
+  #kill(id: string, why: string, hard = false): void {
     if (!this.#living.has(id)) return;
     this.#counters.killed += 1;
     this.#living.delete(id);
-    this.#note(`${why}: killing ${id}`);
-    this.#shutdown(id);
+    this.#note(`${why}: killing ${id}${hard ? " with SIGKILL" : ""}`);
+    this.#shutdown(id, hard);
   }
 
-  #shutdown(id: string): void {
+  /**
+   * Stops the current leader's process group for `durationS`. It stays alive and the clients'
+   * leader, so requests pile up in its socket and meet a leader that slept through an election.
+   */
+  #pauseLeader(durationS: number): void {
+    const leader = this.#network.leader;
+    const slot = this.#slots.get(leader);
+    if (!slot?.alive || this.#paused.has(leader)) {
+      return this.#note("pause_leader: no running leader known, nothing paused");
+    }
+    slot.process.pause();
+    this.#note(`pause_leader: stopping ${leader} for ${durationS} s`);
+    this.#paused.set(leader, setTimeout(() => this.#resume(leader), durationS * 1000));
+  }
+
+  #resume(id: string): void {
+    const timer = this.#paused.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#paused.delete(id);
+    this.#slots.get(id)?.process.resume();
+    this.#note(`pause_leader: continuing ${id}`);
+  }
+
+  #shutdown(id: string, hard = false): void {
     const slot = this.#slots.get(id);
     if (!slot || !slot.alive) return;
     slot.alive = false;
+    this.#readSimulatorSocketDrops([id]);
     slot.socket.close();
     this.#graderLoop?.close(id);
-    slot.process.terminate().catch(() => {});
+    (hard ? slot.process.kill() : slot.process.terminate()).catch(() => {});
   }
 
   /** A datagram read from a replica's socket: routed now, or queued in the socket model. */
@@ -448,6 +493,19 @@ class Run {
     this.#stop.abort();
   }
 
+  #readSimulatorSocketDrops(ids: readonly string[]): void {
+    const byPort = kernelDropsByPort();
+    if (!byPort) {
+      this.#simulatorSocketDrops = undefined;
+      return;
+    }
+    for (const id of ids) {
+      const socket = this.#sockets.get(id);
+      const drops = socket && !socket.closed ? byPort.get(socket.port) : undefined;
+      if (drops !== undefined && this.#simulatorSocketDrops) this.#simulatorSocketDrops[id] = drops;
+    }
+  }
+
   async #shutdownAll(): Promise<void> {
     await Promise.all([...this.#slots.values()].map(async (slot) => {
       slot.alive = false;
@@ -475,6 +533,7 @@ class Run {
       passed: coursePassed && linearizability.linearizable,
       stopReason: this.#stopReason,
       socketStats: this.#graderLoop ? Object.fromEntries(this.#graderLoop.stats()) : undefined,
+      simulatorSocketDrops: this.#simulatorSocketDrops,
     };
   }
 
