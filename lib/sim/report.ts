@@ -370,6 +370,16 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
     kernel_drops_simulator: result.simulatorSocketDrops
       ? Object.values(result.simulatorSocketDrops).reduce((sum, drops) => sum + drops, 0)
       : null,
-    socket_model: result.socketStats ?? null,
+    socket_model: result.socketStats
+      ? Object.fromEntries(
+        Object.entries(result.socketStats).map(([id, stats]) => [id, {
+          drops: stats.drops,
+          peak_queued_datagrams: stats.peakQueuedDatagrams,
+          peak_queued_bytes: stats.peakQueuedBytes,
+          burst_datagrams: stats.burstDatagrams,
+          burst_bytes: stats.burstBytes,
+        }]),
+      )
+      : null,
   };
 }
