@@ -18,9 +18,22 @@ export const COURSE_EVENT_TYPES = [
 /**
  * Event types the course grader lacks, allowed only in configs with `"extensions": true`:
  * `kill_leader_on_put_ack` kills the leader the instant it acknowledges a put (that put
- * must survive); `part_leader` cuts exactly the current leader off from every other replica.
+ * must survive); `part_leader` cuts exactly the current leader off from every other replica;
+ * `part_no_quorum` is a `part_hard` whose majority side holds the dead replicas, so that with
+ * one dead neither side has a live majority; `pause_leader` stops the leader's process group
+ * (SIGSTOP) for `seconds`, then continues it (SIGCONT); `kill9_leader` kills the leader's
+ * process group with SIGKILL, which it cannot catch.
  */
-export const EXTENSION_EVENT_TYPES = ["kill_leader_on_put_ack", "part_leader"] as const;
+export const EXTENSION_EVENT_TYPES = [
+  "kill_leader_on_put_ack",
+  "part_leader",
+  "part_no_quorum",
+  "pause_leader",
+  "kill9_leader",
+] as const;
+
+/** Event types that take a `seconds` field: how long the fault lasts. */
+const TIMED_EVENT_TYPES: readonly string[] = ["pause_leader"];
 
 /** A course event type. */
 export type CourseEventType = typeof COURSE_EVENT_TYPES[number];
@@ -34,6 +47,8 @@ export interface SimEvent {
   type: EventType;
   /** Seconds after the first request (that is, after `start_wait`). */
   timeS: number;
+  /** How long the fault lasts (`seconds`): given for `pause_leader` only. */
+  durationS?: number;
 }
 
 /** The four graded metrics, in the course's order. */
@@ -269,7 +284,26 @@ function parseEvent(
   }
   const timeS = requireNumber(event, "time", `${field}.`);
   checkRange(`${field}.time`, timeS, 0, lifetimeS);
-  return { type: type as EventType, timeS };
+  if (!TIMED_EVENT_TYPES.includes(type)) {
+    if (event["seconds"] !== undefined) {
+      throw new RangeError(
+        `Cannot start simulation as ${field}.seconds is ${show(event["seconds"])}: only ${
+          TIMED_EVENT_TYPES.join(", ")
+        } takes seconds`,
+      );
+    }
+    return { type: type as EventType, timeS };
+  }
+  // A pause must end before the requests do, so that the resumed leader still meets clients.
+  const durationS = requireNumber(event, "seconds", `${field}.`);
+  if (!(durationS > 0 && timeS + durationS <= lifetimeS)) {
+    throw new RangeError(
+      `Cannot start simulation as ${field}.seconds is ${durationS}: it must be above 0 and at most ${
+        lifetimeS - timeS
+      } (the lifetime left after its time)`,
+    );
+  }
+  return { type: type as EventType, timeS, durationS };
 }
 
 function parseBenchmarks(value: unknown): Record<Metric, Tiers> {

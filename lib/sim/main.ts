@@ -3,6 +3,7 @@
  *
  * ```sh
  * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json] [--report FILE]
+ *                           [--no-socket-model]
  * deno task sim all [DIR]   [--replica PATH] [--seed N] [--quiet] [--json] [--pause S]
  *                           [--report DIR]
  * deno task sim start       # the embedded default scenario (= deno task start)
@@ -52,6 +53,9 @@ Options:
   --report PATH    write the run's HTML timeline to PATH; with "all", PATH is a directory
                    that gets one file per config and index.html ("start" writes
                    ${START_REPORT_PATH} unless told otherwise)
+  --no-socket-model
+                   read every datagram at once instead of modelling the course grader's
+                   sockets (a kernel-sized buffer each, one datagram per socket per pass)
   --help           show this text`;
 
 /** Exit status when the simulator itself could not run. */
@@ -61,6 +65,7 @@ interface CliOptions {
   program: string;
   seed: number | undefined;
   quiet: boolean;
+  socketModel: boolean;
   json: boolean;
   pauseS: number;
   /** The report file (one run) or directory (`all`), if one is wanted. */
@@ -87,6 +92,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
         replica: { type: "string", default: "./3700kvstore" },
         seed: { type: "string" },
         quiet: { type: "boolean", default: false },
+        "no-socket-model": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         pause: { type: "string" },
         report: { type: "string" },
@@ -107,6 +113,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       program: values.replica,
       seed: parseSeedFlag(values.seed),
       quiet: values.quiet,
+      socketModel: !values["no-socket-model"],
       json: values.json,
       pauseS: parsePause(values.pause),
       report: values.report ?? (positionals[0] === "start" ? START_REPORT_PATH : undefined),
@@ -146,6 +153,7 @@ async function runOne(name: string, config: SimConfig, options: CliOptions): Pro
     program: options.program,
     output: options.output,
     quiet: options.quiet,
+    socketModel: options.socketModel,
     signal: options.signal,
   });
 }

@@ -152,6 +152,22 @@ export class Network {
     return true;
   }
 
+  /**
+   * `part_no_quorum` (extension): a `part_hard` whose majority side holds the dead replicas
+   * (as many as fit) plus random living ones; the leader is forgotten. With one replica dead,
+   * neither side has a live majority.
+   *
+   * @param dead The replicas no longer alive.
+   * @returns True: clients must forget the leader.
+   */
+  partitionNoQuorum(dead: readonly string[]): boolean {
+    this.leader = BROADCAST;
+    const held = dead.slice(0, this.#majority());
+    const others = this.#replicaIds.filter((id) => !held.includes(id));
+    this.partition = new Set([...held, ...this.#drawSide(others, this.#majority() - held.length)]);
+    return true;
+  }
+
   /** `part_end`: heals the partition. */
   partitionEnd(): void {
     this.partition = undefined;

@@ -97,6 +97,8 @@ export class ReplicaProcess {
   async terminate(): Promise<void> {
     this.terminated = true;
     signalGroup(this.pid, "SIGTERM");
+    // A stopped group (pause_leader) only acts on the SIGTERM once it runs again.
+    signalGroup(this.pid, "SIGCONT");
     const exited = await Promise.race([
       this.status.then(() => true),
       new Promise<false>((resolve) => {
@@ -107,6 +109,27 @@ export class ReplicaProcess {
     if (!exited) signalGroup(this.pid, "SIGKILL");
     await this.status;
     await Promise.all(this.#pumps);
+  }
+
+  /**
+   * Sends SIGKILL to the process group, which no handler can delay, and waits for the
+   * process and its output to end.
+   */
+  async kill(): Promise<void> {
+    this.terminated = true;
+    signalGroup(this.pid, "SIGKILL");
+    await this.status;
+    await Promise.all(this.#pumps);
+  }
+
+  /** Stops the process group (SIGSTOP) until {@linkcode resume}. */
+  pause(): void {
+    signalGroup(this.pid, "SIGSTOP");
+  }
+
+  /** Continues the process group after {@linkcode pause} (SIGCONT). */
+  resume(): void {
+    signalGroup(this.pid, "SIGCONT");
   }
 }
 

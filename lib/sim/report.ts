@@ -11,6 +11,7 @@ import type { Metric } from "./config.ts";
 import type { RunResult } from "./simulation.ts";
 import { failures } from "./stats.ts";
 import { TIER_NAMES } from "./score.ts";
+import { BURST_WINDOW_MS, RECEIVE_BUFFER_BYTES } from "./socket_model.ts";
 import type { Operation } from "../check/mod.ts";
 
 /** Violations printed in full; `--json` lists every one. */
@@ -117,6 +118,7 @@ export function extrasLines(result: RunResult): string[] {
     } ms (${split.putOk.count}), redirect/fail ${
       ms(split.refused.p50S)
     } ms (${split.refused.count})`,
+    ...socketModelLines(result),
   ];
   const report = result.linearizability;
   if (report.linearizable) {
@@ -136,6 +138,60 @@ export function extrasLines(result: RunResult): string[] {
     lines.push(`  key ${key}: undetermined (search budget used up)`);
   }
   return lines;
+}
+
+/**
+ * Kernel drops, which the course never counts, so they get lines of their own: those the
+ * socket model predicts at the grader's sockets and those that happened at the simulator's
+ * own sockets (same buffer size) when it read too slowly; then the fullest modelled queue and
+ * the largest burst.
+ *
+ * @param result The run.
+ * @returns The lines.
+ */
+export function socketModelLines(result: RunResult): string[] {
+  const real = result.simulatorSocketDrops;
+  const realText = real ? dropsText(Object.entries(real)) : "not readable here";
+  const stats = result.socketStats;
+  if (!stats) {
+    return [`Socket model: off; kernel drops at the simulator's own sockets: ${realText}`];
+  }
+  const entries = Object.entries(stats);
+  const lines = [
+    `Kernel drops (not counted by the course): modelled at the grader's sockets ${
+      dropsText(entries.map(([id, s]) => [id, s.drops]))
+    }; at the simulator's own sockets ${realText}`,
+  ];
+  const fullest = maxBy(entries, (s) => s.peakQueuedBytes);
+  const burst = maxBy(entries, (s) => s.burstBytes);
+  if (fullest && burst) {
+    lines.push(
+      `Fullest modelled socket: ${fullest[0]}, ${fullest[1].peakQueuedDatagrams} datagrams, ${
+        fullest[1].peakQueuedBytes
+      } of ${RECEIVE_BUFFER_BYTES} bytes charged; largest burst in ${BURST_WINDOW_MS} ms: ${
+        burst[0]
+      }, ${burst[1].burstDatagrams} datagrams, ${burst[1].burstBytes} bytes`,
+    );
+  }
+  return lines;
+}
+
+/** `12 (0003: 10, 0007: 2)`: the total, then each replica with drops. */
+function dropsText(drops: [string, number][]): string {
+  const total = drops.reduce((sum, [, count]) => sum + count, 0);
+  const some = drops.filter(([, count]) => count > 0).map(([id, count]) => `${id}: ${count}`);
+  return some.length > 0 ? `${total} (${some.join(", ")})` : String(total);
+}
+
+function maxBy<T>(
+  entries: [string, T][],
+  value: (item: T) => number,
+): [string, T] | undefined {
+  let best: [string, T] | undefined;
+  for (const entry of entries) {
+    if (!best || value(entry[1]) > value(best[1])) best = entry;
+  }
+  return best;
 }
 
 function describeOperation(operation: Operation): string {
@@ -308,5 +364,22 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
       blocked: c.blocked,
       leaders: c.leaders,
     },
+    kernel_drops_modelled: result.socketStats
+      ? Object.values(result.socketStats).reduce((sum, stats) => sum + stats.drops, 0)
+      : null,
+    kernel_drops_simulator: result.simulatorSocketDrops
+      ? Object.values(result.simulatorSocketDrops).reduce((sum, drops) => sum + drops, 0)
+      : null,
+    socket_model: result.socketStats
+      ? Object.fromEntries(
+        Object.entries(result.socketStats).map(([id, stats]) => [id, {
+          drops: stats.drops,
+          peak_queued_datagrams: stats.peakQueuedDatagrams,
+          peak_queued_bytes: stats.peakQueuedBytes,
+          burst_datagrams: stats.burstDatagrams,
+          burst_bytes: stats.burstBytes,
+        }]),
+      )
+      : null,
   };
 }

@@ -7,6 +7,7 @@
  */
 
 import { setTimeout as delay } from "node:timers/promises";
+import { clearImmediate, setImmediate } from "node:timers";
 import { checkLinearizability, type LinearizabilityReport } from "../check/mod.ts";
 import { createPrng, type Prng } from "./_prng.ts";
 import { pyFloat } from "./_pyfmt.ts";
@@ -24,7 +25,8 @@ import {
   type MetricResult,
   metricValues,
 } from "./score.ts";
-import { ReplicaSocket } from "./sockets.ts";
+import { GraderLoop, type SocketStats } from "./socket_model.ts";
+import { kernelDropsByPort, ReplicaSocket } from "./sockets.ts";
 import {
   type Counters,
   createCounters,
@@ -38,6 +40,12 @@ import { type Timeline, TimelineRecorder } from "./timeline.ts";
 /** How often the live progress line is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * How early a timer wakes the socket model before its next pass is due. Nested timers fire
+ * about 2 ms late here, so waits shorter than this spin on `setImmediate` (a few µs) instead.
+ */
+const TIMER_SLACK_MS = 3;
+
 /** Options for {@linkcode runSimulation}. */
 export interface RunOptions {
   /** The validated config. */
@@ -50,6 +58,13 @@ export interface RunOptions {
   output: Output;
   /** Hide replica output and event lines. */
   quiet: boolean;
+  /**
+   * Model the course grader's sockets (lib/sim/socket_model.ts): a kernel-sized receive
+   * buffer per replica drained one datagram per socket per pass, dropping what overflows.
+   *
+   * @default {true}
+   */
+  socketModel?: boolean;
   /** Aborting ends the run early (Ctrl-C); replicas are still killed. */
   signal?: AbortSignal;
 }
@@ -77,6 +92,13 @@ export interface RunResult {
   stopReason: StopReason;
   /** The run over time, for the HTML report. */
   timeline: Timeline;
+  /** Per replica, what the socket model saw; undefined when the model was off. */
+  socketStats: Record<string, SocketStats> | undefined;
+  /**
+   * Per replica, datagrams the kernel dropped at the simulator's own socket for it (it read
+   * too slowly); undefined where Linux's counters cannot be read.
+   */
+  simulatorSocketDrops: Record<string, number> | undefined;
 }
 
 interface ReplicaSlot {
@@ -119,6 +141,15 @@ class Run {
   #stopReason: StopReason = "lifetime";
   #killOnPutAck = false;
   #finished = false;
+  /** The course grader's sockets, or undefined when the run reads its sockets eagerly. */
+  readonly #graderLoop: GraderLoop | undefined;
+  /** Datagrams sent to replicas, to charge the grader's loop for each. */
+  #sentDatagrams = 0;
+  #pumpTimer: { cancel(): void } | undefined;
+  /** Kernel drops at our own sockets, read before each closes; undefined when unreadable. */
+  #simulatorSocketDrops: Record<string, number> | undefined = {};
+  /** Replicas stopped by pause_leader, with the timer that continues each. */
+  readonly #paused = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -142,6 +173,14 @@ class Run {
     });
     this.#schedule = buildSchedule(this.#config, random);
     this.#timeline = new TimelineRecorder(this.#replicaIds, this.#schedule.totalS * 1000);
+    this.#graderLoop = options.socketModel === false ? undefined : new GraderLoop({
+      handle: (id, data, fromPort) => {
+        const before = this.#sentDatagrams;
+        const slot = this.#slots.get(id);
+        if (slot) this.#onDatagram(slot, data, fromPort);
+        return this.#sentDatagrams - before;
+      },
+    });
   }
 
   async execute(): Promise<RunResult> {
@@ -161,6 +200,8 @@ class Run {
     }
     this.#finished = true;
     this.#endedAtMs = this.#elapsedMs();
+    this.#pumpTimer?.cancel();
+    for (const id of [...this.#paused.keys()]) this.#resume(id);
     if (this.#stopReason === "packet_storm") {
       this.#options.output.line(
         `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
@@ -168,6 +209,7 @@ class Run {
     }
     this.#counters.died = this.#replicaIds.length - this.#living.size - this.#counters.killed;
     this.#workload.finalize();
+    this.#readSimulatorSocketDrops(this.#replicaIds);
     await this.#shutdownAll();
     await Promise.all(receivers);
     return this.#conclude();
@@ -203,7 +245,8 @@ class Run {
       });
       const slot: ReplicaSlot = { id, socket, process, alive: true };
       this.#slots.set(id, slot);
-      receivers.push(socket.receive((data, fromPort) => this.#onDatagram(slot, data, fromPort)));
+      this.#graderLoop?.open(id);
+      receivers.push(socket.receive((data, fromPort) => this.#onArrival(slot, data, fromPort)));
       process.status.then((status) => this.#onExit(slot, status));
     }
     return receivers;
@@ -248,7 +291,15 @@ class Run {
   #fire(event: SimEvent): void {
     switch (event.type) {
       case "kill_leader":
-        return this.#killLeader();
+        return this.#killLeader("kill_leader", false);
+      case "kill9_leader":
+        return this.#killLeader("kill9_leader", true);
+      case "pause_leader":
+        return this.#pauseLeader(event.durationS ?? 0);
+      case "part_no_quorum":
+        this.#network.partitionNoQuorum(this.#replicaIds.filter((id) => !this.#living.has(id)));
+        this.#workload.forgetLeaders();
+        return this.#note(`part_no_quorum: majority side ${this.#sideText()}`);
       case "kill_non_leader":
         return this.#killNonLeader();
       case "part_easy":
@@ -273,10 +324,11 @@ class Run {
     }
   }
 
-  #killLeader(): void {
+  /** Kills the current leader, with SIGKILL when `hard`, and makes clients forget it. */
+  #killLeader(why: string, hard: boolean): void {
     const leader = this.#network.leader;
-    if (leader === BROADCAST) return this.#note("kill_leader: no leader known, nothing killed");
-    if (this.#slots.has(leader)) this.#kill(leader, "kill_leader");
+    if (leader === BROADCAST) return this.#note(`${why}: no leader known, nothing killed`);
+    if (this.#slots.has(leader)) this.#kill(leader, why, hard);
     this.#network.leader = BROADCAST;
     this.#workload.forgetLeaders();
   }
@@ -292,21 +344,74 @@ class Run {
     this.#kill(this.#random.pick(candidates), "kill_non_leader");
   }
 
-  #kill(id: string, why: string): void {
+  #kill(id: string, why: string, hard = false): void {
     if (!this.#living.has(id)) return;
     this.#counters.killed += 1;
     this.#living.delete(id);
     this.#timeline.dead(this.#elapsedMs(), id, why, true);
-    this.#note(`${why}: killing ${id}`);
-    this.#shutdown(id);
+    this.#note(`${why}: killing ${id}${hard ? " with SIGKILL" : ""}`);
+    this.#shutdown(id, hard);
   }
 
-  #shutdown(id: string): void {
+  /**
+   * Stops the current leader's process group for `durationS`. It stays alive and the clients'
+   * leader, so requests pile up in its socket and meet a leader that slept through an election.
+   */
+  #pauseLeader(durationS: number): void {
+    const leader = this.#network.leader;
+    const slot = this.#slots.get(leader);
+    if (!slot?.alive || this.#paused.has(leader)) {
+      return this.#note("pause_leader: no running leader known, nothing paused");
+    }
+    slot.process.pause();
+    this.#note(`pause_leader: stopping ${leader} for ${durationS} s`);
+    this.#paused.set(leader, setTimeout(() => this.#resume(leader), durationS * 1000));
+  }
+
+  #resume(id: string): void {
+    const timer = this.#paused.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#paused.delete(id);
+    this.#slots.get(id)?.process.resume();
+    this.#note(`pause_leader: continuing ${id}`);
+  }
+
+  #shutdown(id: string, hard = false): void {
     const slot = this.#slots.get(id);
     if (!slot || !slot.alive) return;
     slot.alive = false;
+    this.#readSimulatorSocketDrops([id]);
     slot.socket.close();
-    slot.process.terminate().catch(() => {});
+    this.#graderLoop?.close(id);
+    (hard ? slot.process.kill() : slot.process.terminate()).catch(() => {});
+  }
+
+  /** A datagram read from a replica's socket: routed now, or queued in the socket model. */
+  #onArrival(slot: ReplicaSlot, data: Uint8Array, fromPort: number): void {
+    if (!this.#graderLoop) return this.#onDatagram(slot, data, fromPort);
+    if (this.#finished) return;
+    this.#graderLoop.offer(slot.id, data, fromPort, this.#elapsedMs());
+    this.#schedulePump();
+  }
+
+  /** Wakes the socket model when its next pass is due, unless a wake is already set. */
+  #schedulePump(): void {
+    if (this.#pumpTimer || this.#finished || !this.#graderLoop) return;
+    const dueMs = this.#graderLoop.runDue(this.#elapsedMs());
+    if (dueMs === undefined) return;
+    const pump = () => {
+      this.#pumpTimer = undefined;
+      this.#schedulePump();
+    };
+    const waitMs = dueMs - this.#elapsedMs();
+    if (waitMs > TIMER_SLACK_MS) {
+      const timer = setTimeout(pump, waitMs - TIMER_SLACK_MS);
+      this.#pumpTimer = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(pump);
+      this.#pumpTimer = { cancel: () => clearImmediate(immediate) };
+    }
   }
 
   #onDatagram(slot: ReplicaSlot, data: Uint8Array, fromPort: number): void {
@@ -384,7 +489,10 @@ class Run {
   #deliverBytes(dst: string, data: Uint8Array): void {
     const slot = this.#slots.get(dst);
     if (!slot) return;
-    if (slot.alive && slot.socket.send(data)) return;
+    if (slot.alive && slot.socket.send(data)) {
+      this.#sentDatagrams += 1;
+      return;
+    }
     const wasLiving = this.#living.delete(dst);
     if (wasLiving) {
       this.#timeline.dead(this.#elapsedMs(), dst, "got a message before saying hello", false);
@@ -420,6 +528,19 @@ class Run {
     this.#stop.abort();
   }
 
+  #readSimulatorSocketDrops(ids: readonly string[]): void {
+    const byPort = kernelDropsByPort();
+    if (!byPort) {
+      this.#simulatorSocketDrops = undefined;
+      return;
+    }
+    for (const id of ids) {
+      const socket = this.#sockets.get(id);
+      const drops = socket && !socket.closed ? byPort.get(socket.port) : undefined;
+      if (drops !== undefined && this.#simulatorSocketDrops) this.#simulatorSocketDrops[id] = drops;
+    }
+  }
+
   async #shutdownAll(): Promise<void> {
     await Promise.all([...this.#slots.values()].map(async (slot) => {
       slot.alive = false;
@@ -447,6 +568,8 @@ class Run {
       passed: coursePassed && linearizability.linearizable,
       stopReason: this.#stopReason,
       timeline: this.#timeline.finish(this.#endedAtMs, this.#workload.records),
+      socketStats: this.#graderLoop ? Object.fromEntries(this.#graderLoop.stats()) : undefined,
+      simulatorSocketDrops: this.#simulatorSocketDrops,
     };
   }
 

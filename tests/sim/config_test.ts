@@ -82,6 +82,47 @@ Deno.test("extension events need extensions: true", () => {
   ]);
 });
 
+Deno.test("pause_leader, kill9_leader and part_no_quorum are extensions", () => {
+  for (const type of ["pause_leader", "kill9_leader", "part_no_quorum"]) {
+    refused(
+      rawConfig({
+        events: [{ type, time: 1, ...(type === "pause_leader" ? { seconds: 1 } : {}) }],
+      }),
+      new RegExp(`${type} is an extension: the config needs "extensions": true`),
+    );
+  }
+  const config = parseConfig(rawConfig({
+    extensions: true,
+    events: [
+      { type: "pause_leader", time: 1, seconds: 2.5 },
+      { type: "kill9_leader", time: 5 },
+      { type: "part_no_quorum", time: 6 },
+    ],
+  }));
+  assert.deepEqual(config.events, [
+    { type: "pause_leader", timeS: 1, durationS: 2.5 },
+    { type: "kill9_leader", timeS: 5 },
+    { type: "part_no_quorum", timeS: 6 },
+  ]);
+});
+
+Deno.test("pause_leader needs seconds above 0 that end within the lifetime", () => {
+  const pause = (fields: Record<string, unknown>) =>
+    rawConfig({ extensions: true, events: [{ type: "pause_leader", time: 25, ...fields }] });
+  refused(pause({}), /events\[0\]\.seconds is missing/);
+  refused(pause({ seconds: "2" }), /events\[0\]\.seconds is "2": it must be a number/, TypeError);
+  refused(pause({ seconds: 0 }), /events\[0\]\.seconds is 0: it must be above 0 and at most 5/);
+  refused(pause({ seconds: 6 }), /events\[0\]\.seconds is 6: it must be above 0 and at most 5/);
+  assert.equal(parseConfig(pause({ seconds: 5 })).events[0]?.durationS, 5);
+});
+
+Deno.test("only pause_leader takes seconds", () => {
+  refused(
+    rawConfig({ extensions: true, events: [{ type: "kill9_leader", time: 1, seconds: 2 }] }),
+    /events\[0\]\.seconds is 2: only pause_leader takes seconds/,
+  );
+});
+
 Deno.test("benchmarks need all four metrics with exactly three numbers each", () => {
   refused(
     rawConfig({ tests: { benchmarks: { ...BENCHMARKS, latency: [1, 2, 3] } } }),

@@ -167,3 +167,15 @@ Deno.test("part_leader isolates exactly the current leader and keeps it as the l
   assert.equal(unknown.partitionLeader(), false);
   assert.equal(unknown.partition, undefined);
 });
+
+Deno.test("part_no_quorum puts the dead replicas on the majority side and forgets the leader", () => {
+  for (let seed = 1; seed <= 20; seed += 1) {
+    const { net } = network(0, createPrng(seed));
+    net.route(wire({ leader: "0002" }));
+    assert.equal(net.partitionNoQuorum(["0004"]), true);
+    const side = net.partition ?? new Set<string>();
+    assert.equal(side.size, 3);
+    assert.ok(side.has("0004"), `seed ${seed}: ${[...side]}`);
+    assert.equal(net.leader, "FFFF");
+  }
+});

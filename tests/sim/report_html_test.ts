@@ -63,6 +63,8 @@ function syntheticResult(timeline: Timeline): RunResult {
     passed: false,
     stopReason: "lifetime",
     timeline,
+    socketStats: undefined,
+    simulatorSocketDrops: undefined,
   };
 }
 

@@ -59,3 +59,39 @@ Deno.test("an invalid config is refused with status 2", async () => {
   );
   assert.equal(status, 2);
 });
+
+Deno.test("our replica survives a leader stopped with SIGSTOP for 2 s, with a linearizable history", async () => {
+  const output = memoryOutput();
+  const result = await runSimulation({
+    config: await loadConfig("configs/short/pause_leader.json"),
+    seed: 8,
+    program: "./3700kvstore",
+    output,
+    quiet: false,
+  });
+  assert.ok(output.lines.some((line) => /pause_leader: stopping \w{4} for 2 s/.test(line)));
+  assert.ok(output.lines.some((line) => /pause_leader: continuing \w{4}/.test(line)));
+  // Another replica led while it slept.
+  assert.ok(new Set(result.counters.leaders.filter((id) => id !== "FFFF")).size >= 2);
+  assert.deepEqual(result.checks.filter((check) => !check.passed), []);
+  // A get the resumed leader answered from its stale state would make this false.
+  assert.equal(result.linearizability.linearizable, true);
+  assert.equal(result.counters.killed, 0);
+  assert.deepEqual(Object.keys(result.socketStats ?? {}), ["0000", "0001", "0002", "0003", "0004"]);
+});
+
+Deno.test("our replica survives a leader killed with SIGKILL, with a linearizable history", async () => {
+  const output = memoryOutput();
+  const result = await runSimulation({
+    config: await loadConfig("configs/short/kill9_leader.json"),
+    seed: 9,
+    program: "./3700kvstore",
+    output,
+    quiet: false,
+  });
+  assert.ok(output.lines.some((line) => /kill9_leader: killing \w{4} with SIGKILL/.test(line)));
+  assert.equal(result.counters.killed, 1);
+  assert.equal(result.counters.died, 0);
+  assert.deepEqual(result.checks.filter((check) => !check.passed), []);
+  assert.equal(result.linearizability.linearizable, true);
+});
