@@ -28,7 +28,7 @@ export interface SimulatedReplica extends ReplicaView {
  * import { ServedReplica } from "./replica.ts";
  * const replica = new ServedReplica({ id: "0000", peers: ["0001"], now: 0, random: () => 0 });
  * assert.equal(replica.role, "follower");
- * assert.equal(replica.ready().deadline, 600);
+ * assert.equal(replica.ready().deadline, 1200);
  * ```
  */
 export class ServedReplica implements SimulatedReplica {

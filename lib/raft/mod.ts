@@ -11,7 +11,7 @@
  * import { RaftNode } from "./mod.ts";
  * const node = new RaftNode({ id: "0000", peers: ["0001", "0002"], now: 0, random: () => 0.5 });
  * assert.equal(node.role, "follower");
- * assert.equal(node.ready().deadline, 900);
+ * assert.equal(node.ready().deadline, 1800);
  * ```
  *
  * @module
