@@ -90,11 +90,12 @@ export class Network {
       this.leader = message.leader;
     }
     if (this.#replicaIds.includes(message.dst)) {
-      return { kind: "replicas", message, deliverTo: this.#copies(message.src, [message.dst]) };
+      this.#count(message, 1);
+      return { kind: "replicas", message, deliverTo: this.#decide(message.src, [message.dst]) };
     }
     if (message.dst === BROADCAST) {
       const others = this.#replicaIds.filter((id) => id !== message.src);
-      this.#counters.totalMsgs += this.#replicaIds.length - 1;
+      this.#count(message, this.#replicaIds.length - 1);
       return { kind: "replicas", message, deliverTo: this.#decide(message.src, others) };
     }
     if (this.#clientIds.has(message.dst)) return { kind: "client", message, client: message.dst };
@@ -186,9 +187,11 @@ export class Network {
     return side;
   }
 
-  #copies(src: string, targets: string[]): string[] {
-    this.#counters.totalMsgs += targets.length;
-    return this.#decide(src, targets);
+  /** Counts a message as `copies` messages, in the total and by kind. */
+  #count(message: WireMessage, copies: number): void {
+    this.#counters.totalMsgs += copies;
+    const kind = messageKind(message);
+    this.#counters.messagesByKind[kind] = (this.#counters.messagesByKind[kind] ?? 0) + copies;
   }
 
   /** Drop and partition decisions, made after counting (PROTOCOL.md section 3). */
@@ -204,6 +207,27 @@ export class Network {
     this.#counters.incorrect += 1;
     return { kind: "incorrect", warning };
   }
+}
+
+/**
+ * What kind of message this is for {@linkcode Counters.messagesByKind}: its
+ * `type`, or `heartbeat` for an `append_entries` with no entries.
+ *
+ * @param message A routed message.
+ * @returns The kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messageKind } from "./network.ts";
+ * const append = { src: "0000", dst: "0001", leader: "0000", type: "append_entries", entries: [] };
+ * assert.equal(messageKind(append), "heartbeat");
+ * ```
+ */
+export function messageKind(message: WireMessage): string {
+  const isHeartbeat = message.type === "append_entries" && Array.isArray(message.entries) &&
+    message.entries.length === 0;
+  return isHeartbeat ? "heartbeat" : String(message.type);
 }
 
 /**

@@ -99,6 +99,20 @@ export function performanceLines(result: RunResult, style: Style): string[] {
 }
 
 /**
+ * Where the messages went, by kind, and per put answered ok.
+ *
+ * @param result A finished run.
+ * @returns One line.
+ */
+export function messagesByKindLine(result: RunResult): string {
+  const byKind = Object.entries(result.counters.messagesByKind).sort(([, a], [, b]) => b - a);
+  const puts = result.latencyByReply.putOk.count;
+  const perPut = (count: number) => puts === 0 ? "" : ` (${(count / puts).toFixed(2)}/put)`;
+  const parts = byKind.map(([kind, count]) => `${kind} ${count}${perPut(count)}`);
+  return `Messages by kind: ${parts.length === 0 ? "none" : parts.join(", ")}`;
+}
+
+/**
  * Our extras: seed, latency percentiles, the linearizability verdict with violations.
  *
  * @param result The run.
@@ -118,6 +132,7 @@ export function extrasLines(result: RunResult): string[] {
     } ms (${split.putOk.count}), redirect/fail ${
       ms(split.refused.p50S)
     } ms (${split.refused.count})`,
+    messagesByKindLine(result),
     ...socketModelLines(result),
   ];
   const report = result.linearizability;
@@ -328,6 +343,7 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
     undetermined_keys: result.linearizability.undeterminedKeys,
     stop_reason: result.stopReason,
     total_msgs: c.totalMsgs,
+    messages_by_kind: c.messagesByKind,
     failures: failures(c),
     duplicates: c.duplicates,
     median_latency: result.latency.medianS,

@@ -44,6 +44,12 @@ export interface Counters {
   blocked: number;
   /** Leaders seen, in order, without consecutive repeats. */
   leaders: string[];
+  /**
+   * Counted messages by kind: the message's `type`, with `heartbeat` for an
+   * `append_entries` whose `entries` is empty (not something the course counts;
+   * it shows where a replica's message budget goes).
+   */
+  messagesByKind: Record<string, number>;
 }
 
 /**
@@ -72,6 +78,7 @@ export function createCounters(): Counters {
     killed: 0,
     blocked: 0,
     leaders: [],
+    messagesByKind: {},
   };
 }
 

@@ -33,6 +33,19 @@ Deno.test("a broadcast counts N-1 and goes to every other replica, dead ones inc
   assert.equal(counters.totalMsgs, 4);
 });
 
+Deno.test("messages are counted by kind too, an append without entries as a heartbeat", () => {
+  const { net, counters } = network();
+  net.route(wire({ type: "append_entries", entries: [{ term: 1 }] }));
+  net.route(wire({ type: "append_entries", entries: [], dst: "FFFF" }));
+  net.route(wire({ type: "append_entries_reply" }));
+  assert.deepEqual(counters.messagesByKind, {
+    append_entries: 1,
+    heartbeat: 4,
+    append_entries_reply: 1,
+  });
+  assert.equal(counters.totalMsgs, 6);
+});
+
 Deno.test("messages are counted before the drop decision", () => {
   const { net, counters } = network(1);
   const route = net.route(wire({ dst: "FFFF" }));
