@@ -42,6 +42,13 @@ const MAX_APPEND_BYTES = 16_000;
 const MAX_SEPARATE_APPENDS = 4;
 
 /**
+ * Most entries a broadcast carries for followers behind the newest: one far
+ * behind gets its backlog in AppendEntries of its own, so a burst of puts after
+ * a heal does not make every broadcast a full 16 KB batch.
+ */
+const MAX_BROADCAST_BACKLOG = 8;
+
+/**
  * Above this many hedges per round (a moving average), new entries go to every
  * follower. A round to two of four followers commits at once when both round
  * trips succeed, (1-p)^4 of rounds at a loss rate p per message. Measured on
@@ -572,7 +579,12 @@ export class RaftNode {
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#scheduleRetransmit(progress, now);
-      this.#maybeSendAppend(message.src, progress, now);
+      // A follower catching up gets its next batch at once (pipelining); one
+      // that only lacks the newest entries gets them with its next turn, so a
+      // burst of puts does not make every acknowledgement cost another message.
+      if (this.#log.lastIndex - progress.matchIndex > MAX_BROADCAST_BACKLOG) {
+        this.#maybeSendAppend(message.src, progress, now);
+      }
     } else {
       this.#backtrack(message, progress, now);
     }
@@ -741,24 +753,43 @@ export class RaftNode {
     if (targets.length === 0) return;
     const quiet = repliers === undefined ? {} : { repliers };
     if (targets.length === this.peers.length || targets.length > MAX_SEPARATE_APPENDS) {
-      const from = Math.min(...targets.map((target) => target.start));
-      const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
-      this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...quiet });
-      for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
-    } else {
-      for (const { peer, progress, start, withEntries } of targets) {
-        if (withEntries) {
-          const entries = this.#entriesFrom(start);
-          this.#send(this.#appendEntries(peer, start - 1, entries, now));
-          progress.sentAppend(start, entries.length, now);
-        } else {
-          this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), ...quiet });
-          progress.sentHeartbeat(now);
-        }
+      // Followers far behind would make every broadcast carry their backlog;
+      // they are caught up separately instead, a few per round.
+      const nearFrom = this.#log.lastIndex + 1 - MAX_BROADCAST_BACKLOG;
+      const near = targets.filter((target) => target.start >= nearFrom);
+      const far = targets.filter((target) => target.start < nearFrom)
+        .sort((a, b) => a.progress.lastSentAt - b.progress.lastSentAt);
+      this.#sendBroadcast(near, now, quiet);
+      for (const target of far.slice(0, MAX_SEPARATE_APPENDS)) {
+        this.#sendSeparate(target, now, quiet);
       }
+    } else {
+      for (const target of targets) this.#sendSeparate(target, now, quiet);
     }
     for (const { progress, withEntries } of targets) {
       if (withEntries) this.#scheduleRetransmit(progress, now);
+    }
+  }
+
+  /** One AppendEntries to every peer, from the lowest start of `targets`. */
+  #sendBroadcast(targets: readonly RoundTarget[], now: number, quiet: object): void {
+    if (targets.length === 0) return;
+    const from = Math.min(...targets.map((target) => target.start));
+    const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
+    this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...quiet });
+    for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
+  }
+
+  /** One AppendEntries to one follower: its entries from `start`, or a heartbeat. */
+  #sendSeparate(target: RoundTarget, now: number, quiet: object): void {
+    const { peer, progress, start, withEntries } = target;
+    if (withEntries) {
+      const entries = this.#entriesFrom(start);
+      this.#send(this.#appendEntries(peer, start - 1, entries, now));
+      progress.sentAppend(start, entries.length, now);
+    } else {
+      this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), ...quiet });
+      progress.sentHeartbeat(now);
     }
   }
 
