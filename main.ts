@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, parseLogLevel } from "./lib/log.ts";
 import { type ReplicaOptions, runReplica } from "./lib/replica.ts";
-import { BROADCAST } from "./lib/raft/messages.ts";
+import { BROADCAST, ID_PATTERN } from "./lib/raft/messages.ts";
 
 const USAGE = `usage: 3700kvstore <port> <id> <peer id> [<peer id> ...] [--log-level ${
   LOG_LEVELS.join("|")
@@ -24,8 +24,6 @@ const USAGE = `usage: 3700kvstore <port> <id> <peer id> [<peer id> ...] [--log-l
   <id>        this replica's id: 4 hex digits, e.g. 0000
   <peer id>   the other replicas' ids
   --log-level the least severe level logged to stderr (default: warn)`;
-
-const ID_PATTERN = /^[0-9A-Fa-f]{4}$/;
 
 /**
  * Reads the replica's command line.

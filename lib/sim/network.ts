@@ -6,11 +6,11 @@
  * @module
  */
 
+import { BROADCAST, ID_PATTERN } from "../raft/messages.ts";
 import type { Prng } from "./_prng.ts";
 import { type Counters, recordLeader } from "./stats.ts";
 
-/** `dst` meaning broadcast, `leader` meaning unknown. */
-export const BROADCAST = "FFFF";
+export { BROADCAST };
 
 /** A datagram's JSON object after envelope validation. */
 export type WireMessage = Record<string, unknown> & {
@@ -36,7 +36,7 @@ export type Route =
  * @returns Whether it is an id.
  */
 export function isCourseAddress(value: unknown): value is string {
-  return typeof value === "string" && /^[0-9a-fA-F]{4}$/.test(value);
+  return typeof value === "string" && ID_PATTERN.test(value);
 }
 
 /** Options for a {@linkcode Network}. */

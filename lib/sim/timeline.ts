@@ -10,14 +10,12 @@
  * @module
  */
 
+import { BROADCAST } from "../raft/messages.ts";
 import type { RequestRecord } from "./clients.ts";
 import type { EventType } from "./config.ts";
 
 /** Width of one traffic bucket. */
 export const TRAFFIC_BUCKET_MS = 100;
-
-/** `leader` meaning unknown. */
-const UNKNOWN_LEADER = "FFFF";
 
 /**
  * Message types that show a replica asking for votes. `pre_vote` is included: a
@@ -144,7 +142,7 @@ export function inferRole(current: Role, message: RoutedMessage): Role {
   if (typeof message.type === "string" && CANDIDATE_MESSAGE_TYPES.includes(message.type)) {
     return "candidate";
   }
-  if (message.leader !== UNKNOWN_LEADER) return "follower";
+  if (message.leader !== BROADCAST) return "follower";
   return current === "leader" ? "follower" : current;
 }
 
