@@ -704,7 +704,7 @@ export class RaftNode {
       )
       .sort(([, a], [, b]) => notSent(a) - notSent(b) || a.lastSentAt - b.lastSentAt);
     if (next === undefined) return;
-    this.#sendAppend(next[0], next[1], now);
+    this.#sendAppend(next[0], next[1], now, true);
     this.#hedgeAt = now + this.#hedgeDelayMs();
   }
 
@@ -714,14 +714,16 @@ export class RaftNode {
   }
 
   /**
-   * Where the next AppendEntries to a follower starts. A replicating follower
-   * gets again every entry it has not acknowledged while they fit in one
-   * message: under loss, the AppendEntries after a lost one then still fits its
-   * log instead of being rejected, and costs no extra message. A follower far
-   * behind is caught up batch after batch from `nextIndex` (pipelining).
+   * Where the next AppendEntries to a follower starts: at `nextIndex`, entries
+   * not sent yet (pipelining). A retransmission (the retransmit timer, or the
+   * hedge a few round trips after a round) sends a replicating follower again
+   * every entry it has not acknowledged, while they fit in one message. New
+   * rounds never resend: when acknowledgements lag, as on a starved machine,
+   * resending the unacknowledged window with every put made each round a
+   * full-size batch per follower (issue 11).
    */
-  #appendStart(progress: Progress): number {
-    return progress.state === "replicate" && this.#unacknowledgedFit(progress)
+  #appendStart(progress: Progress, retransmit = false): number {
+    return retransmit && progress.state === "replicate" && this.#unacknowledgedFit(progress)
       ? progress.matchIndex + 1
       : progress.nextIndex;
   }
@@ -732,11 +734,9 @@ export class RaftNode {
     }
   }
 
-  #sendAppend(peer: Id, progress: Progress, now: number): void {
-    this.#sendRound(
-      [{ peer, progress, start: this.#appendStart(progress), withEntries: true }],
-      now,
-    );
+  #sendAppend(peer: Id, progress: Progress, now: number, retransmit = false): void {
+    const start = this.#appendStart(progress, retransmit);
+    this.#sendRound([{ peer, progress, start, withEntries: true }], now);
   }
 
   /**
@@ -849,7 +849,8 @@ export class RaftNode {
             progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex,
           );
         }
-        targets.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
+        const start = this.#appendStart(progress, true);
+        targets.push({ peer, progress, start, withEntries: true });
       } else if (progress.lastSentAt + this.#options.heartbeatIntervalMs <= now) {
         targets.push(this.#heartbeatTarget(peer, progress));
       }

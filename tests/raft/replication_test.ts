@@ -274,20 +274,23 @@ Deno.test("a round to every follower is one broadcast", () => {
 });
 
 /**
- * A replicating follower is sent again every entry it has not acknowledged, so
- * the AppendEntries after a lost one still fits its log instead of being
- * rejected, at no extra message. Raft §5.3 (consistency check), thesis §10.2.
+ * A round sends a follower only entries it was not sent yet (pipelining), so a
+ * burst of puts never resends the unacknowledged window with each one; a
+ * follower that lost one refuses the next AppendEntries and is sent what it
+ * lacks from its hint. Raft §5.3 (consistency check, fast backtracking).
  */
-Deno.test("an AppendEntries after a lost one carries the lost entries too", () => {
+Deno.test("a follower that lost an AppendEntries gets it again after refusing the next", () => {
   const { node, at } = replicatingLeader();
   proposeAt(node, 1, at + 1);
   node.step(appendReply("0002", { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
   node.ready();
   proposeAt(node, 2, at + 3);
-  const out = proposeAt(node, 3, at + 4);
-  const [append] = appendsTo(out, "0001");
-  assert.equal(append?.prevLogIndex, 1, "0001 never acknowledged m1");
-  assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2", "m3"]);
+  const [append] = appendsTo(proposeAt(node, 3, at + 4), "0001");
+  assert.equal(append?.prevLogIndex, 2, "0001 was sent m1 already");
+  assert.deepEqual(midsOf(append?.entries ?? []), ["m2", "m3"]);
+  const refusal = { term: node.currentTerm, success: false, conflictIndex: 2, sentAt: at + 4 };
+  const [repair] = appendsTo(deliver(node, appendReply("0001", refusal), at + 5), "0001");
+  assert.deepEqual(midsOf(repair?.entries ?? []), ["m1", "m2", "m3"]);
 });
 
 /**
@@ -340,11 +343,11 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     }
     answer(others, 2);
   }
-  // Still replicating: its next turn carries m1 again with the new entries.
+  // Still replicating: its next turn carries the new entries at once.
   const nextTurn = [proposeAt(node, 2, ++now), proposeAt(node, 3, ++now)].flatMap((out) =>
     appendsTo(out, "0001")
   );
-  assert.deepEqual(midsOf(nextTurn[0]?.entries ?? []).slice(0, 2), ["m1", "m2"]);
+  assert.equal(midsOf(nextTurn[0]?.entries ?? [])[0], "m2");
   // 0001 stays silent past two heartbeat intervals: probed, then skipped.
   const silentUntil = now + 2 * 200;
   while (now <= silentUntil) {
