@@ -74,8 +74,9 @@ export interface AppendEntries extends Envelope {
   /** The leader's clock when sent, echoed in the reply to time the lease. */
   sentAt: number;
   /**
-   * For a heartbeat (no entries): the followers that must answer it; the others
-   * only take it as contact, and answer only if it does not fit their log.
+   * The followers that must answer it; the others take it (contact, entries,
+   * commit index) without answering, unless it does not fit their log. Sent
+   * with heartbeat rounds and broadcasts meant for some followers only.
    * Absent: every follower answers.
    */
   repliers?: Id[];

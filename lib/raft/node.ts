@@ -143,6 +143,12 @@ export class RaftNode {
   #hedgesPerRound = 0;
   /** Hedges left for the entries of the last round. */
   #hedgesLeft = 0;
+  /**
+   * The last index the last round of new entries carried. New entries wait
+   * while it is not committed, at most until the hedge is due (Nagle's
+   * algorithm for a burst: one round per round trip carries all of them).
+   */
+  #lastRoundIndex = 0;
   readonly #reads = new ReadOnly();
   /** Entries were appended since the last `ready()`: they go out with it, together. */
   #appendPending = false;
@@ -413,6 +419,7 @@ export class RaftNode {
     this.#smoothedRttMs = this.#options.retransmitMs / 10;
     this.#hedgeAt = Infinity;
     this.#hedgesPerRound = 0;
+    this.#lastRoundIndex = 0;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
@@ -546,8 +553,7 @@ export class RaftNode {
     const lastNewIndex = this.#log.appendAfter(prevLogIndex, entries);
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
     this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex));
-    const quiet = entries.length === 0 && message.repliers !== undefined &&
-      !message.repliers.includes(this.id);
+    const quiet = message.repliers !== undefined && !message.repliers.includes(this.id);
     if (!quiet) this.#sendAppendReply(message, { matchIndex: lastNewIndex });
   }
 
@@ -630,9 +636,12 @@ export class RaftNode {
    */
   #flushPendingSends(now: number): void {
     if (this.#role !== "leader") return;
-    if (this.#appendPending) this.#replicateNewEntries(now);
+    if (this.#appendPending && this.#log.commitIndex >= this.#lastRoundIndex) {
+      this.#replicateNewEntries(now);
+      this.#appendPending = false;
+    }
     if (this.#heartbeatRoundPending) this.#sendHeartbeats(this.#followersNotSentAt(now), now);
-    this.#appendPending = this.#heartbeatRoundPending = false;
+    this.#heartbeatRoundPending = false;
   }
 
   #followersNotSentAt(now: number): [Id, Progress][] {
@@ -648,6 +657,7 @@ export class RaftNode {
    * late by a few round trips, the hedge sends to one more follower.
    */
   #replicateNewEntries(now: number): void {
+    this.#lastRoundIndex = this.#log.lastIndex;
     const wanting: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
       if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
@@ -754,34 +764,52 @@ export class RaftNode {
     const quiet = repliers === undefined ? {} : { repliers };
     if (targets.length === this.peers.length || targets.length > MAX_SEPARATE_APPENDS) {
       // Followers far behind would make every broadcast carry their backlog;
-      // they are caught up separately instead, a few per round.
+      // they are caught up separately instead, a few per round, each with one
+      // batch in flight at a time (the next goes when it is acknowledged), so
+      // catching up is paced by round trips, not by how fast puts arrive. The
+      // broadcast reaches them too: one that does not fit is refused, and the
+      // refusal makes it probed.
       const nearFrom = this.#log.lastIndex + 1 - MAX_BROADCAST_BACKLOG;
-      const near = targets.filter((target) => target.start >= nearFrom);
-      const far = targets.filter((target) => target.start < nearFrom)
+      const isFar = (target: RoundTarget) => target.withEntries && target.start < nearFrom;
+      const far = targets.filter((target) => isFar(target) && !target.progress.hasEntriesInFlight)
         .sort((a, b) => a.progress.lastSentAt - b.progress.lastSentAt);
-      this.#sendBroadcast(near, now, quiet);
+      this.#sendBroadcast(targets.filter((target) => !isFar(target)), nearFrom, now, quiet);
       for (const target of far.slice(0, MAX_SEPARATE_APPENDS)) {
         this.#sendSeparate(target, now, quiet);
       }
     } else {
       for (const target of targets) this.#sendSeparate(target, now, quiet);
     }
-    for (const { progress, withEntries } of targets) {
-      if (withEntries) this.#scheduleRetransmit(progress, now);
-    }
+    // Every target, heartbeat ones too: a broadcast may have carried entries to
+    // them, and what a target lacks must be resent if no answer comes.
+    for (const { progress } of targets) this.#scheduleRetransmit(progress, now);
   }
 
-  /** One AppendEntries to every peer, from the lowest start of `targets`. */
-  #sendBroadcast(targets: readonly RoundTarget[], now: number, quiet: object): void {
+  /**
+   * One AppendEntries to every peer, from the lowest start of `targets` but not
+   * below `nearFrom`: a heartbeat target far behind (the leader knows little of
+   * its log) gets it anchored there, and refuses it if that does not fit.
+   */
+  #sendBroadcast(
+    targets: readonly RoundTarget[],
+    nearFrom: number,
+    now: number,
+    quiet: { repliers?: Id[] },
+  ): void {
     if (targets.length === 0) return;
-    const from = Math.min(...targets.map((target) => target.start));
+    const from = Math.max(nearFrom, Math.min(...targets.map((target) => target.start)));
     const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
-    this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...quiet });
+    // A broadcast for some of the followers only: the others take the entries
+    // without answering, so a round costs as many answers as it has targets.
+    const repliers = targets.length < this.peers.length && quiet.repliers === undefined
+      ? { repliers: targets.map((target) => target.peer) }
+      : quiet;
+    this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...repliers });
     for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
   }
 
   /** One AppendEntries to one follower: its entries from `start`, or a heartbeat. */
-  #sendSeparate(target: RoundTarget, now: number, quiet: object): void {
+  #sendSeparate(target: RoundTarget, now: number, quiet: { repliers?: Id[] }): void {
     const { peer, progress, start, withEntries } = target;
     if (withEntries) {
       const entries = this.#entriesFrom(start);
@@ -837,7 +865,14 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
-    if (now >= this.#hedgeAt) this.#hedge(now);
+    if (now >= this.#hedgeAt && this.#appendPending) {
+      // The last round is late: the entries held back behind it go out now.
+      this.#hedgeAt = Infinity;
+      this.#replicateNewEntries(now);
+      this.#appendPending = false;
+    } else if (now >= this.#hedgeAt) {
+      this.#hedge(now);
+    }
     const targets: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
       if (progress.takeRetransmit(now)) {

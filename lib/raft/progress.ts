@@ -62,6 +62,14 @@ export class Progress {
     this.ackedSentAt = Math.max(this.ackedSentAt, sentAt);
   }
 
+  /**
+   * Whether entries sent to it are not acknowledged yet: in `probe`, the probe
+   * is out; in `replicate`, entries below `nextIndex` are above `matchIndex`.
+   */
+  get hasEntriesInFlight(): boolean {
+    return this.state === "probe" ? this.paused : this.nextIndex > this.matchIndex + 1;
+  }
+
   /** Whether an AppendEntries carrying entries may go out now. */
   get canSend(): boolean {
     return this.state === "replicate" || !this.paused;

@@ -254,6 +254,9 @@ Deno.test("a put is sent at once to just enough followers, in turn", () => {
   const first = proposeAt(node, 1, at + 1);
   assert.deepEqual(first.map((m) => m.dst), ["0001", "0002"]);
   for (const append of appendsTo(first, "0001")) assert.deepEqual(midsOf(append.entries), ["m1"]);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  }
   const second = proposeAt(node, 2, at + 2);
   assert.deepEqual(second.map((m) => m.dst), ["0003", "0004"]);
   assert.deepEqual(midsOf(appendsTo(second, "0003")[0]?.entries ?? []), ["m1", "m2"]);
@@ -281,16 +284,40 @@ Deno.test("a round to every follower is one broadcast", () => {
  */
 Deno.test("a follower that lost an AppendEntries gets it again after refusing the next", () => {
   const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
   proposeAt(node, 1, at + 1);
-  node.step(appendReply("0002", { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  // 0001 lost m1; 0002 has it, and so has 0003 once the hedge sent it there.
+  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
   node.ready();
-  proposeAt(node, 2, at + 3);
-  const [append] = appendsTo(proposeAt(node, 3, at + 4), "0001");
+  const hedgeAt = node.ready().deadline;
+  node.tick(hedgeAt);
+  assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
+  node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
+  node.ready();
+  const [append] = appendsTo(proposeAt(node, 2, hedgeAt + 2), "0001");
   assert.equal(append?.prevLogIndex, 2, "0001 was sent m1 already");
-  assert.deepEqual(midsOf(append?.entries ?? []), ["m2", "m3"]);
-  const refusal = { term: node.currentTerm, success: false, conflictIndex: 2, sentAt: at + 4 };
-  const [repair] = appendsTo(deliver(node, appendReply("0001", refusal), at + 5), "0001");
-  assert.deepEqual(midsOf(repair?.entries ?? []), ["m1", "m2", "m3"]);
+  assert.deepEqual(midsOf(append?.entries ?? []), ["m2"]);
+  const refusal = { term, success: false, conflictIndex: 2, sentAt: hedgeAt + 2 };
+  const [repair] = appendsTo(deliver(node, appendReply("0001", refusal), hedgeAt + 3), "0001");
+  assert.deepEqual(midsOf(repair?.entries ?? []), ["m1", "m2"]);
+});
+
+/**
+ * While the last round of new entries is not committed, newer entries wait, at
+ * most until the hedge is due, and then go out together: under a burst of puts,
+ * one round per round trip (Nagle's algorithm), not one per put.
+ */
+Deno.test("puts arriving while the last round is in flight go out together", () => {
+  const { node, at } = replicatingLeader();
+  proposeAt(node, 1, at + 1);
+  assert.deepEqual(proposeAt(node, 2, at + 1.2), []);
+  assert.deepEqual(proposeAt(node, 3, at + 1.4), []);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  }
+  const out = node.ready().messages;
+  assert.deepEqual(out.map((m) => m.dst), ["0003", "0004"]);
+  assert.deepEqual(midsOf(appendsTo(out, "0003")[0]?.entries ?? []), ["m1", "m2", "m3"]);
 });
 
 /**
@@ -344,9 +371,9 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     answer(others, 2);
   }
   // Still replicating: its next turn carries the new entries at once.
-  const nextTurn = [proposeAt(node, 2, ++now), proposeAt(node, 3, ++now)].flatMap((out) =>
-    appendsTo(out, "0001")
-  );
+  const second = proposeAt(node, 2, ++now);
+  answer(others, 3);
+  const nextTurn = [second, proposeAt(node, 3, ++now)].flatMap((out) => appendsTo(out, "0001"));
   assert.equal(midsOf(nextTurn[0]?.entries ?? [])[0], "m2");
   // 0001 stays silent past two heartbeat intervals: probed, then skipped.
   const silentUntil = now + 2 * 200;
