@@ -1,12 +1,13 @@
 /**
- * The simulated network between replicas: every delay, loss, duplicate and
- * partition is drawn from the run's PRNG. Replies to clients and client
- * requests are never lost or partitioned (PROTOCOL.md section 3), only delayed.
+ * The simulated network between replicas: every delay, loss, duplicate,
+ * partition and cut link is drawn from the run's PRNG. Replies to clients and
+ * client requests are never lost or partitioned (PROTOCOL.md section 3), only
+ * delayed.
  *
  * @module
  */
 
-import type { Id } from "../raft/messages.ts";
+import type { Id, OutboundMessage } from "../raft/messages.ts";
 import type { Prng } from "./prng.ts";
 
 /** How the links between replicas behave at the moment. */
@@ -23,16 +24,46 @@ export interface LinkConditions {
   spikeRate: number;
   /** Longest such hold-back. */
   spikeMaxMs: number;
+  /**
+   * Chance that a message joins the long-delay tail: held back past an
+   * election timeout and then delivered, long after the sender moved on.
+   * @default {0}
+   */
+  tailRate?: number;
+  /**
+   * Shortest tail delay.
+   * @default {0}
+   */
+  tailMinMs?: number;
+  /**
+   * Longest tail delay.
+   * @default {0}
+   */
+  tailMaxMs?: number;
+  /**
+   * Chance that a pre-vote or vote reply is held back, so that it arrives after
+   * its election was decided (a refusal then carries a term the receiver may adopt).
+   * @default {0}
+   */
+  lateVoteReplyRate?: number;
+  /**
+   * Longest hold-back of such a reply.
+   * @default {0}
+   */
+  lateVoteReplyMaxMs?: number;
 }
 
 /** Links with no loss, duplication or long hold-back: the liveness phase's network. */
 export function calmConditions(conditions: LinkConditions): LinkConditions {
-  return { ...conditions, dropRate: 0, duplicateRate: 0, spikeRate: 0 };
+  const calm = { ...conditions, dropRate: 0, duplicateRate: 0, spikeRate: 0 };
+  if (conditions.tailRate !== undefined) calm.tailRate = 0;
+  if (conditions.lateVoteReplyRate !== undefined) calm.lateVoteReplyRate = 0;
+  return calm;
 }
 
 /**
- * The replica-to-replica links: conditions plus the directed links a partition
- * currently cuts.
+ * The replica-to-replica links: conditions, the directed links a partition
+ * currently cuts, and single links cut on their own while the others work.
  *
  * @example
  * ```ts
@@ -53,6 +84,8 @@ export class Network {
   conditions: LinkConditions;
   readonly #prng: Prng;
   readonly #cutLinks = new Set<string>();
+  /** Links cut one at a time, with how many overlapping cuts hold each. */
+  readonly #downLinks = new Map<string, number>();
 
   /**
    * @param prng The network's own random stream.
@@ -85,18 +118,53 @@ export class Network {
     }
   }
 
-  /** Restores every link. */
+  /** Restores every link a partition cut; single cut links stay down. */
   heal(): void {
     this.#cutLinks.clear();
   }
 
   /**
+   * Cuts one link, and its reverse unless `oneWay`, until as many
+   * {@linkcode Network.restoreLink} calls with the same arguments undo it.
+   *
    * @param from Sender.
    * @param to Receiver.
-   * @returns Whether a partition cuts the link.
+   * @param oneWay Whether only `from` → `to` is cut.
+   */
+  cutLink(from: Id, to: Id, oneWay: boolean): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      this.#downLinks.set(link, (this.#downLinks.get(link) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * Undoes one {@linkcode Network.cutLink} with the same arguments.
+   *
+   * @param from Sender.
+   * @param to Receiver.
+   * @param oneWay Whether only `from` → `to` was cut.
+   */
+  restoreLink(from: Id, to: Id, oneWay: boolean): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      const holds = (this.#downLinks.get(link) ?? 0) - 1;
+      if (holds > 0) this.#downLinks.set(link, holds);
+      else this.#downLinks.delete(link);
+    }
+  }
+
+  /** Restores every link cut on its own. */
+  restoreLinks(): void {
+    this.#downLinks.clear();
+  }
+
+  /**
+   * @param from Sender.
+   * @param to Receiver.
+   * @returns Whether a partition or a single-link cut blocks the link.
    */
   isCut(from: Id, to: Id): boolean {
-    return this.#cutLinks.has(`${from}>${to}`);
+    const link = `${from}>${to}`;
+    return this.#cutLinks.has(link) || this.#downLinks.has(link);
   }
 
   /**
@@ -104,12 +172,14 @@ export class Network {
    *
    * @param from Sender.
    * @param to Receiver.
+   * @param type The message's type: vote replies may be held back on their own.
    * @returns The delay of each copy that arrives: none, one, or two when duplicated.
    */
-  transmit(from: Id, to: Id): number[] {
+  transmit(from: Id, to: Id, type?: OutboundMessage["type"]): number[] {
     if (this.isCut(from, to) || this.#prng.chance(this.conditions.dropRate)) return [];
-    const delays = [this.#delay()];
-    if (this.#prng.chance(this.conditions.duplicateRate)) delays.push(this.#delay());
+    const voteReply = type === "pre_vote_reply" || type === "request_vote_reply";
+    const delays = [this.#delay(voteReply)];
+    if (this.#prng.chance(this.conditions.duplicateRate)) delays.push(this.#delay(voteReply));
     return delays;
   }
 
@@ -119,9 +189,24 @@ export class Network {
     return delayMinMs + this.#prng.exponential(delayMeanMs);
   }
 
-  #delay(): number {
+  #delay(voteReply: boolean): number {
     const { delayMinMs, delayMeanMs, spikeRate, spikeMaxMs } = this.conditions;
-    const base = delayMinMs + this.#prng.exponential(delayMeanMs);
-    return this.#prng.chance(spikeRate) ? base + this.#prng.float(0, spikeMaxMs) : base;
+    const { tailRate = 0, tailMinMs = 0, tailMaxMs = 0 } = this.conditions;
+    const { lateVoteReplyRate = 0, lateVoteReplyMaxMs = 0 } = this.conditions;
+    let delayMs = delayMinMs + this.#prng.exponential(delayMeanMs);
+    if (this.#prng.chance(spikeRate)) delayMs += this.#prng.float(0, spikeMaxMs);
+    // Drawn only when enabled, so that runs without these modes keep their
+    // stream of draws, and with it their trace, unchanged.
+    if (tailRate > 0 && this.#prng.chance(tailRate)) {
+      delayMs += this.#prng.float(tailMinMs, tailMaxMs);
+    }
+    if (voteReply && lateVoteReplyRate > 0 && this.#prng.chance(lateVoteReplyRate)) {
+      delayMs += this.#prng.float(0, lateVoteReplyMaxMs);
+    }
+    return delayMs;
   }
+}
+
+function linkKeys(from: Id, to: Id, oneWay: boolean): string[] {
+  return oneWay ? [`${from}>${to}`] : [`${from}>${to}`, `${to}>${from}`];
 }

@@ -70,10 +70,14 @@ export interface RequestRecord {
 
 interface ClientState {
   id: Id;
+  /** Never strays and never forgets its leader: it follows only replies. */
+  sticky: boolean;
   /** Whom the client believes leads, from the last reply's `leader`. */
   leader: Id | undefined;
   /** Keys this client created, with the last value it sent for each. */
   lastSent: Map<string, string>;
+  /** A closed-loop client's request awaiting its reply. */
+  waitingFor?: RequestRecord;
 }
 
 /** How the clients behave. */
@@ -87,6 +91,30 @@ export interface WorkloadOptions {
    * leader could never be compared with a write committed by its successor.
    */
   strayRate: number;
+  /**
+   * When above 0, every request reads or writes one of this many keys shared
+   * by all clients, so that a read at one replica often follows a write at
+   * another; at 0 clients create and update their own keys, as the course's do.
+   * @default {0}
+   */
+  sharedKeys?: number;
+  /**
+   * Chance that a client is sticky: it keeps sending to the replica it believes
+   * leads until a reply names another, never strays and ignores
+   * {@linkcode Workload.forgetLeaders}, so a deposed leader that still answers
+   * keeps its readers.
+   * @default {0}
+   */
+  stickyRate?: number;
+  /**
+   * When set, clients run a closed loop: each waits for the reply to its
+   * request (retries included) before it sends another, but gives up after
+   * this long or when the replica it sent to crashed. That bounds how many
+   * operations overlap, which with few shared keys keeps the linearizability
+   * search decidable; unset, clients send whenever picked, as the course's do.
+   * @default {undefined}
+   */
+  patienceMs?: number;
 }
 
 /** Share of gets that read a key another client wrote, to mix writers and readers. */
@@ -117,6 +145,10 @@ export class Workload {
   readonly #records = new Map<string, RequestRecord>();
   /** Every key some client created, for reads across clients. */
   readonly #keys: string[] = [];
+  /** The keys every client reads and writes, when the workload shares keys. */
+  readonly #sharedKeys: string[];
+  /** Puts to shared keys so far, which makes each value written distinct. */
+  #sharedPuts = 0;
   #duplicates = 0;
 
   /**
@@ -125,8 +157,16 @@ export class Workload {
    * @param options How the clients behave.
    */
   constructor(prng: Prng, clientIds: readonly Id[], options: WorkloadOptions) {
+    const { sharedKeys = 0, stickyRate = 0 } = options;
     this.#prng = prng;
-    this.#clients = clientIds.map((id) => ({ id, leader: undefined, lastSent: new Map() }));
+    // Drawn only when enabled, so that the course-like workload keeps its stream.
+    this.#clients = clientIds.map((id) => ({
+      id,
+      sticky: stickyRate > 0 && prng.chance(stickyRate),
+      leader: undefined,
+      lastSent: new Map(),
+    }));
+    this.#sharedKeys = Array.from({ length: sharedKeys }, () => this.#randomString(12));
     this.#options = options;
   }
 
@@ -136,14 +176,31 @@ export class Workload {
   }
 
   /**
-   * Makes a random client send a new request.
+   * Whether some client may send a new request: always, unless clients run a
+   * closed loop and all of them wait for a reply.
+   *
+   * @param now Simulated time.
+   * @param alive Replicas still running.
+   * @returns Whether {@linkcode Workload.issue} may be called.
+   */
+  hasIdleClient(now: number, alive: readonly Id[]): boolean {
+    return this.#clients.some((client) => this.#idle(client, now, alive));
+  }
+
+  /**
+   * Makes a random client send a new request (an idle one, under a closed loop).
    *
    * @param now Simulated time.
    * @param alive Replicas still running, at least one.
    * @returns The request and its destination.
    */
   issue(now: number, alive: readonly Id[]): Outgoing {
-    const client = this.#prng.pick(this.#clients);
+    const client = this.#prng.pick(
+      this.#options.patienceMs === undefined
+        ? this.#clients
+        : this.#clients.filter((c) => this.#idle(c, now, alive)),
+    );
+    if (this.#sharedKeys.length > 0) return this.#send(client, this.#shared(client), now, alive);
     const ownKeys = [...client.lastSent.keys()];
     const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
     const request = wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
@@ -194,9 +251,9 @@ export class Workload {
     return {};
   }
 
-  /** Makes every client forget the leader, as `part_hard` and `kill_leader` do. */
+  /** Makes every client but the sticky ones forget the leader, as `part_hard` and `kill_leader` do. */
   forgetLeaders(): void {
-    for (const client of this.#clients) client.leader = undefined;
+    for (const client of this.#clients) if (!client.sticky) client.leader = undefined;
   }
 
   /** @returns Every MID sent so far with what happened to it. */
@@ -253,13 +310,30 @@ export class Workload {
     return { src: client.id, dst: BROADCAST, leader: BROADCAST, type: "put", MID: "", key, value };
   }
 
+  /** A get or a put of a shared key. */
+  #shared(client: ClientState): ClientRequest {
+    const key = this.#prng.pick(this.#sharedKeys);
+    const base = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
+    if (this.#prng.chance(this.#options.mix)) return { ...base, type: "get" };
+    return { ...base, type: "put", value: md5(`${key}/${++this.#sharedPuts}`) };
+  }
+
+  #idle(client: ClientState, now: number, alive: readonly Id[]): boolean {
+    const { waitingFor } = client;
+    const { patienceMs = Infinity } = this.#options;
+    return waitingFor === undefined || waitingFor.firstReply !== undefined ||
+      now - waitingFor.invokedAt >= patienceMs || !alive.includes(waitingFor.to);
+  }
+
   #send(client: ClientState, request: ClientRequest, now: number, alive: readonly Id[]): Outgoing {
-    const stray = this.#prng.chance(this.#options.strayRate);
+    const stray = !client.sticky && this.#prng.chance(this.#options.strayRate);
     const to = !stray && client.leader !== undefined && alive.includes(client.leader)
       ? client.leader
       : this.#prng.pick(alive);
     const sent = { ...request, dst: to, leader: client.leader ?? BROADCAST, MID: this.#mid() };
-    this.#records.set(sent.MID, { request: sent, to, invokedAt: now });
+    const record = { request: sent, to, invokedAt: now };
+    this.#records.set(sent.MID, record);
+    if (this.#options.patienceMs !== undefined) client.waitingFor = record;
     return { request: sent, to };
   }
 

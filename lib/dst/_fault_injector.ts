@@ -1,0 +1,159 @@
+/**
+ * Applies the fault schedule to a running cluster: link conditions,
+ * partitions, single cut links, crashes and clock jumps. Sides, victims and
+ * links are picked when a fault fires, from the cluster as it is then.
+ *
+ * @module
+ */
+
+import type { Id } from "../raft/messages.ts";
+import type { ReplicaClock } from "./clock.ts";
+import type { Fault, PartitionStyle } from "./faults.ts";
+import type { ReplicaDriver } from "./_replicas.ts";
+import type { World } from "./_world.ts";
+
+/** Applies the faults of one run. */
+export class FaultInjector {
+  readonly #world: World;
+  readonly #replicas: ReplicaDriver;
+  #partitionId = 0;
+  /** The current partition's entry in `partitionSpans`, while it lasts. */
+  #openSpan: [number, number] | undefined;
+
+  /**
+   * @param world The run.
+   * @param replicas Re-arms a replica's timer after its clock jumps.
+   */
+  constructor(world: World, replicas: ReplicaDriver) {
+    this.#world = world;
+    this.#replicas = replicas;
+  }
+
+  /** Applies a fault; faults are over once the liveness phase started. */
+  apply(fault: Fault): void {
+    if (this.#world.phase !== "safety") return;
+    switch (fault.kind) {
+      case "conditions":
+        this.#world.trace.record(
+          this.#world.nowMs,
+          "sim",
+          `link conditions ${JSON.stringify(fault.conditions)}`,
+        );
+        this.#world.network.conditions = fault.conditions;
+        return;
+      case "partition":
+        return this.#partition(fault.style, fault.durationMs);
+      case "link_cut":
+        return this.#cutLink(fault.from, fault.oneWay, fault.durationMs);
+      case "crash":
+        return this.#crash(fault.target);
+      case "clock_jump":
+        return this.#jumpClock(fault.replica, fault.forwardMs);
+    }
+  }
+
+  /** Ends the partition `id` if it is still the current one. */
+  endPartition(id: number): void {
+    if (id === this.#partitionId) this.heal();
+  }
+
+  /** Ends the current partition; links cut on their own stay cut. */
+  heal(): void {
+    const world = this.#world;
+    if (this.#openSpan !== undefined) this.#openSpan[1] = world.nowMs;
+    this.#openSpan = undefined;
+    if (world.network.partitioned) world.trace.record(world.nowMs, "sim", "partition healed");
+    world.network.heal();
+  }
+
+  /** Ends one single-link cut. */
+  restoreLink(from: Id, to: Id, oneWay: boolean): void {
+    const world = this.#world;
+    world.network.restoreLink(from, to, oneWay);
+    world.trace.record(world.nowMs, "sim", `link ${describeLink(from, to, oneWay)} restored`);
+  }
+
+  /** Ends every fault on the network: the liveness phase starts. */
+  healAll(): void {
+    this.heal();
+    this.#world.network.restoreLinks();
+  }
+
+  #partition(style: PartitionStyle, durationMs: number): void {
+    this.heal();
+    const world = this.#world;
+    const leader = world.currentLeader();
+    const shuffled = world.faultPrng.shuffle(world.ids);
+    const majority = Math.floor(world.ids.length / 2) + 1;
+    let side: Id[];
+    if (style === "isolate_leader" && leader !== undefined) side = [leader];
+    else if (style === "easy" && leader !== undefined) {
+      side = [leader, ...shuffled.filter((id) => id !== leader).slice(0, majority - 1)];
+    } else if (style === "one_way") {
+      side = shuffled.slice(0, world.faultPrng.int(1, world.ids.length - 1));
+    } else side = shuffled.slice(0, majority);
+    const rest = world.ids.filter((id) => !side.includes(id));
+    world.network.cut(side, rest, style === "one_way");
+    if (style === "hard") world.workload.forgetLeaders();
+    world.stats.partitions++;
+    this.#openSpan = [world.nowMs, Infinity];
+    world.partitionSpans.push(this.#openSpan);
+    const id = ++this.#partitionId;
+    world.trace.record(world.nowMs, "sim", `partition ${style} [${side}] | [${rest}]`);
+    world.queue.push(world.nowMs + durationMs, { kind: "heal", partition: id });
+  }
+
+  /**
+   * Cuts one link for a while. It counts as a partition for the duplicate-ok
+   * rule: a leader cut from some followers can be replaced without noticing,
+   * and its successor then re-answers the puts it had answered.
+   */
+  #cutLink(fromWhom: "leader" | "any", oneWay: boolean, durationMs: number): void {
+    const world = this.#world;
+    const from = (fromWhom === "leader" ? world.currentLeader() : undefined) ??
+      world.faultPrng.pick(world.ids);
+    const to = world.faultPrng.pick(world.ids.filter((id) => id !== from));
+    world.network.cutLink(from, to, oneWay);
+    world.partitionSpans.push([world.nowMs, world.nowMs + durationMs]);
+    world.trace.record(
+      world.nowMs,
+      "sim",
+      `link ${describeLink(from, to, oneWay)} cut for ${durationMs.toFixed(3)} ms`,
+    );
+    world.queue.push(world.nowMs + durationMs, { kind: "restore_link", from, to, oneWay });
+  }
+
+  #crash(target: "leader" | "follower"): void {
+    const world = this.#world;
+    const alive = world.alive();
+    if (alive.length - 1 < Math.floor(world.ids.length / 2) + 1) return;
+    const leader = world.currentLeader();
+    const victim = target === "leader" && leader !== undefined
+      ? leader
+      : world.faultPrng.pick(alive.filter((id) => id !== leader));
+    world.crashed[world.ids.indexOf(victim)] = true;
+    if (victim === leader) world.workload.forgetLeaders();
+    world.disrupt(victim);
+    world.stats.crashes++;
+    world.trace.record(
+      world.nowMs,
+      victim,
+      `crashed (was ${target === "leader" ? "leader" : "picked"})`,
+    );
+  }
+
+  #jumpClock(index: number, forwardMs: number): void {
+    const world = this.#world;
+    (world.clocks[index] as ReplicaClock).jumpForward(forwardMs);
+    world.trace.record(
+      world.nowMs,
+      world.ids[index] as Id,
+      `clock jumped ${forwardMs.toFixed(3)} ms`,
+    );
+    this.#replicas.rearmAfterClockJump(index);
+  }
+}
+
+function describeLink(from: Id, to: Id, oneWay: boolean): string {
+  return `${from}${oneWay ? "->" : "<->"}${to}`;
+}

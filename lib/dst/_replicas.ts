@@ -1,0 +1,166 @@
+/**
+ * The replicas' side of a run: delivering messages and timer events to the
+ * cores on their own clocks, and routing what they send, to peers through the
+ * simulated network and to clients directly.
+ *
+ * @module
+ */
+
+import { BROADCAST, type Id, type InboundMessage, type OutboundMessage } from "../raft/messages.ts";
+import type { ReplicaClock } from "./clock.ts";
+import { InvariantViolation } from "./invariants.ts";
+import type { SimulatedReplica } from "./simulation.ts";
+import type { World } from "./_world.ts";
+
+const HEX_ID = /^[0-9A-F]{4}$/;
+
+/** Drives the replicas of one run. */
+export class ReplicaDriver {
+  readonly #world: World;
+  readonly #tickGeneration: number[];
+  readonly #scheduledDeadline: number[];
+  readonly #roles: string[];
+
+  constructor(world: World) {
+    this.#world = world;
+    this.#tickGeneration = world.ids.map(() => 0);
+    this.#scheduledDeadline = world.ids.map(() => NaN);
+    this.#roles = world.ids.map(() => "follower");
+  }
+
+  /** Hands a message to a replica, unless it crashed. */
+  deliver(index: number, wire: string, fromClient: boolean): void {
+    const world = this.#world;
+    if (fromClient) world.clientMessagesInFlight--;
+    if (world.crashed[index]) return;
+    const message = JSON.parse(wire) as InboundMessage;
+    const id = world.ids[index] as Id;
+    world.trace.record(world.nowMs, id, "received", message);
+    const replica = world.replicas[index] as SimulatedReplica;
+    const now = (world.clocks[index] as ReplicaClock).read(world.nowMs);
+    guard(id, `step(${message.type})`, () => replica.step(message, now));
+    this.afterReplicaEvent(index);
+  }
+
+  /** Fires a replica's timer, unless it crashed or re-armed the timer since. */
+  tick(index: number, generation: number, deadline: number): void {
+    const world = this.#world;
+    if (world.crashed[index] || generation !== this.#tickGeneration[index]) return;
+    this.#scheduledDeadline[index] = NaN;
+    const now = (world.clocks[index] as ReplicaClock).read(world.nowMs, deadline);
+    world.trace.record(world.nowMs, world.ids[index] as Id, "tick");
+    const replica = world.replicas[index] as SimulatedReplica;
+    guard(replica.id, "tick", () => replica.tick(now));
+    this.afterReplicaEvent(index);
+  }
+
+  /** Routes what the replica queued, re-arms its timer and checks the invariants. */
+  afterReplicaEvent(index: number): void {
+    const world = this.#world;
+    const replica = world.replicas[index] as SimulatedReplica;
+    const { messages, deadline } = replica.ready();
+    for (const message of messages) this.#route(replica.id, message);
+    this.#scheduleTick(index, deadline);
+    this.#noteRoleChange(index, replica);
+    world.monitor.observe(replica);
+  }
+
+  /** Re-arms a replica's timer on its clock after the clock jumped. */
+  rearmAfterClockJump(index: number): void {
+    const deadline = this.#scheduledDeadline[index] as number;
+    this.#scheduledDeadline[index] = NaN;
+    if (!this.#world.crashed[index]) this.#scheduleTick(index, deadline);
+  }
+
+  #scheduleTick(index: number, deadline: number): void {
+    if (deadline === this.#scheduledDeadline[index]) return;
+    const world = this.#world;
+    this.#scheduledDeadline[index] = deadline;
+    const generation = ++(this.#tickGeneration[index] as number);
+    const clock = world.clocks[index] as ReplicaClock;
+    // A deadline already passed fires 1 ms later, not at once, so a core that
+    // keeps returning a past deadline costs events instead of hanging the run.
+    const at = Math.max(
+      clock.simTimeOf(deadline),
+      world.nowMs + (deadline <= clock.read(world.nowMs) ? 1 : 0),
+    );
+    world.queue.push(at, { kind: "tick", replica: index, generation, deadline });
+  }
+
+  #noteRoleChange(index: number, replica: SimulatedReplica): void {
+    const before = this.#roles[index];
+    if (before === replica.role) return;
+    if (before === "leader") this.#world.disrupt(replica.id);
+    this.#roles[index] = replica.role;
+  }
+
+  #route(from: Id, message: OutboundMessage): void {
+    const world = this.#world;
+    checkEnvelope(from, message);
+    if (message.type === "hello") return;
+    const wire = JSON.stringify(message);
+    world.trace.mix(wire);
+    if (message.dst === BROADCAST) {
+      for (const to of world.ids) if (to !== from) this.#transmit(from, to, message.type, wire);
+    } else if (world.ids.includes(message.dst)) {
+      this.#transmit(from, message.dst, message.type, wire);
+    } else if (world.clientIds.has(message.dst)) {
+      this.#sendReply(from, message, wire);
+    } else {
+      throw new InvariantViolation(
+        "well_formed_messages",
+        `${from} sent ${message.type} to ${message.dst}, neither a replica, a client nor FFFF`,
+      );
+    }
+  }
+
+  #transmit(from: Id, to: Id, type: OutboundMessage["type"], wire: string): void {
+    const world = this.#world;
+    world.stats.messages++;
+    const replica = world.ids.indexOf(to);
+    for (const delay of world.network.transmit(from, to, type)) {
+      world.queue.push(world.nowMs + delay, { kind: "deliver", replica, wire, fromClient: false });
+    }
+  }
+
+  #sendReply(from: Id, message: OutboundMessage, wire: string): void {
+    if (message.type !== "ok" && message.type !== "redirect" && message.type !== "fail") {
+      throw new InvariantViolation(
+        "well_formed_messages",
+        `${from} sent a ${message.type} to client ${message.dst}`,
+      );
+    }
+    const world = this.#world;
+    world.clientMessagesInFlight++;
+    const at = world.nowMs + world.network.clientDelay();
+    world.queue.push(at, { kind: "reply", wire, replier: from, sentAt: world.nowMs });
+  }
+}
+
+/**
+ * Calls into a replica. The real shell logs and survives a core that throws,
+ * but here it is a bug in the core, reported like a broken invariant so the
+ * seed is counted and replayable instead of ending the whole run.
+ */
+function guard(id: Id, call: string, enter: () => void): void {
+  try {
+    enter();
+  } catch (error: unknown) {
+    const reason = error instanceof Error ? error.stack ?? error.message : String(error);
+    throw new InvariantViolation("replica_threw", `${id} threw in ${call}: ${reason}`);
+  }
+}
+
+/** Every datagram carries valid `src`, `dst`, `leader` and `type` (PROTOCOL.md section 2). */
+function checkEnvelope(from: Id, message: OutboundMessage): void {
+  const { src, dst, leader, type } = message as Partial<OutboundMessage>;
+  if (
+    src !== from || typeof dst !== "string" || !HEX_ID.test(dst) ||
+    typeof leader !== "string" || !HEX_ID.test(leader) || typeof type !== "string"
+  ) {
+    throw new InvariantViolation(
+      "well_formed_messages",
+      `${from} sent a malformed message ${JSON.stringify(message)}`,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The settings of a run drawn from its seed and profile: the cores' timing,
+ * the cluster's size, the request pace and the clients' behaviour.
+ *
+ * @module
+ */
+
+import type { RaftOptions } from "../raft/options.ts";
+import type { Prng } from "./prng.ts";
+import type { DstProfile } from "./profile.ts";
+import type { WorkloadOptions } from "./workload.ts";
+
+/** The core's timing settings of one run. */
+export type Timing = Required<
+  Pick<
+    RaftOptions,
+    | "electionTimeoutMinMs"
+    | "electionTimeoutMaxMs"
+    | "heartbeatIntervalMs"
+    | "leaseMs"
+    | "retransmitMs"
+    | "holdRequestMs"
+    | "maxEntriesPerAppend"
+  >
+>;
+
+/**
+ * Draws the cores' timing: the defaults half of the time, otherwise faster
+ * elections (more of them per run) and small batches, so that entries of
+ * several terms travel in separate AppendEntries (the Figure 8 situations).
+ * The lease keeps the default 80 % of the minimum election timeout; requests
+ * are held the default 5 s or a shorter 1.5 s, so more of them end in `fail`.
+ */
+export function drawTiming(prng: Prng): Timing {
+  const electionTimeoutMinMs = prng.pick([150, 300, 600, 600]);
+  const heartbeatIntervalMs = Math.round(electionTimeoutMinMs / prng.float(2.5, 4));
+  return {
+    electionTimeoutMinMs,
+    electionTimeoutMaxMs: Math.round(electionTimeoutMinMs * prng.float(1.3, 2.5)),
+    heartbeatIntervalMs,
+    leaseMs: electionTimeoutMinMs * 0.8,
+    retransmitMs: Math.max(1, Math.round(heartbeatIntervalMs / 2)),
+    holdRequestMs: prng.pick([1500, 5000]),
+    maxEntriesPerAppend: prng.pick([1, 2, 3, 8, 64, 64]),
+  };
+}
+
+/**
+ * Draws the replica count: 3 to 7, or under the `lease` profile 3 or 5, where
+ * one follower's vote decides an election.
+ */
+export function drawReplicaCount(prng: Prng, profile: DstProfile): number {
+  return profile === "lease" ? prng.pick([3, 3, 5]) : prng.int(3, 7);
+}
+
+/**
+ * Draws the mean time between two client requests: under the `lease` profile
+ * requests come fast, so that a write at a new leader and a read at the old
+ * one fall within one lease.
+ */
+export function drawRequestIntervalMs(prng: Prng, profile: DstProfile): number {
+  return profile === "lease" ? prng.float(2, 20) : prng.float(5, 60);
+}
+
+/** How long a closed-loop client of the `lease` profile waits for a reply. */
+const CLIENT_PATIENCE_MS = 2000;
+
+/**
+ * Draws how the clients behave: course-like clients with their own keys, or
+ * under the `lease` profile mostly readers of a few shared keys, half of them
+ * sticky, each waiting for its reply before the next request.
+ */
+export function drawWorkloadOptions(prng: Prng, profile: DstProfile): WorkloadOptions {
+  if (profile === "lease") {
+    return {
+      mix: prng.float(0.5, 0.9),
+      strayRate: prng.pick([0.05, 0.2]),
+      sharedKeys: prng.int(1, 3),
+      stickyRate: 0.5,
+      patienceMs: CLIENT_PATIENCE_MS,
+    };
+  }
+  return { mix: prng.float(0.2, 0.8), strayRate: prng.pick([0, 0.05, 0.2]) };
+}
