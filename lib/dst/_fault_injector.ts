@@ -22,7 +22,7 @@ export class FaultInjector {
 
   /**
    * @param world The run.
-   * @param replicas Re-arms a replica's timer after its clock jumps.
+   * @param replicas Re-arms a replica's timer after its clock jumps, and holds late vote replies.
    */
   constructor(world: World, replicas: ReplicaDriver) {
     this.#world = world;
@@ -44,7 +44,7 @@ export class FaultInjector {
       case "partition":
         return this.#partition(fault.style, fault.durationMs);
       case "link_cut":
-        return this.#cutLink(fault.from, fault.oneWay, fault.durationMs);
+        return this.#cutLink(fault);
       case "crash":
         return this.#crash(fault.target);
       case "clock_jump":
@@ -66,17 +66,18 @@ export class FaultInjector {
     world.network.heal();
   }
 
-  /** Ends one single-link cut. */
-  restoreLink(from: Id, to: Id, oneWay: boolean): void {
+  /** Ends one single-link fault. */
+  restoreLink(from: Id, to: Id, oneWay: boolean, lossRate: number): void {
     const world = this.#world;
-    world.network.restoreLink(from, to, oneWay);
+    world.network.restoreLink(from, to, oneWay, lossRate);
     world.trace.record(world.nowMs, "sim", `link ${describeLink(from, to, oneWay)} restored`);
   }
 
-  /** Ends every fault on the network: the liveness phase starts. */
+  /** Ends every fault on the network, held-back vote replies lost: the liveness phase starts. */
   healAll(): void {
     this.heal();
     this.#world.network.restoreLinks();
+    this.#replicas.dropHeldVoteReplies();
   }
 
   #partition(style: PartitionStyle, durationMs: number): void {
@@ -104,23 +105,35 @@ export class FaultInjector {
   }
 
   /**
-   * Cuts one link for a while. It counts as a partition for the duplicate-ok
+   * Cuts one link, makes it lossy or stalls it, for a while. It counts as a partition for the duplicate-ok
    * rule: a leader cut from some followers can be replaced without noticing,
    * and its successor then re-answers the puts it had answered.
    */
-  #cutLink(fromWhom: "leader" | "any", oneWay: boolean, durationMs: number): void {
+  #cutLink(fault: Extract<Fault, { kind: "link_cut" }>): void {
+    const { peer, oneWay, lossRate, stall, durationMs } = fault;
     const world = this.#world;
-    const from = (fromWhom === "leader" ? world.currentLeader() : undefined) ??
+    const from = (fault.from === "leader" ? world.currentLeader() : undefined) ??
       world.faultPrng.pick(world.ids);
-    const to = world.faultPrng.pick(world.ids.filter((id) => id !== from));
-    world.network.cutLink(from, to, oneWay);
+    const others = world.ids.filter((id) => id !== from);
+    const to = others[peer % others.length] as Id;
     world.partitionSpans.push([world.nowMs, world.nowMs + durationMs]);
-    world.trace.record(
-      world.nowMs,
-      "sim",
-      `link ${describeLink(from, to, oneWay)} cut for ${durationMs.toFixed(3)} ms`,
-    );
-    world.queue.push(world.nowMs + durationMs, { kind: "restore_link", from, to, oneWay });
+    const link = describeLink(from, to, oneWay);
+    const forMs = `for ${durationMs.toFixed(3)} ms`;
+    if (stall) {
+      world.network.stallLink(from, to, oneWay, world.nowMs + durationMs);
+      world.trace.record(world.nowMs, "sim", `link ${link} stalls ${forMs}`);
+      return;
+    }
+    world.network.cutLink(from, to, oneWay, lossRate);
+    const what = lossRate >= 1 ? "cut" : `loses ${(lossRate * 100).toFixed(0)} %`;
+    world.trace.record(world.nowMs, "sim", `link ${link} ${what} ${forMs}`);
+    world.queue.push(world.nowMs + durationMs, {
+      kind: "restore_link",
+      from,
+      to,
+      oneWay,
+      lossRate,
+    });
   }
 
   #crash(target: "leader" | "follower"): void {

@@ -20,12 +20,15 @@ export class ReplicaDriver {
   readonly #tickGeneration: number[];
   readonly #scheduledDeadline: number[];
   readonly #roles: string[];
+  /** Per replica, the vote refusals held back until it next hears from a leader. */
+  readonly #heldVoteReplies: { from: Id; wire: string }[][];
 
   constructor(world: World) {
     this.#world = world;
     this.#tickGeneration = world.ids.map(() => 0);
     this.#scheduledDeadline = world.ids.map(() => NaN);
     this.#roles = world.ids.map(() => "follower");
+    this.#heldVoteReplies = world.ids.map(() => []);
   }
 
   /** Hands a message to a replica, unless it crashed. */
@@ -39,7 +42,15 @@ export class ReplicaDriver {
     const replica = world.replicas[index] as SimulatedReplica;
     const now = (world.clocks[index] as ReplicaClock).read(world.nowMs);
     guard(id, `step(${message.type})`, () => replica.step(message, now));
+    if (message.type === "append_entries" && replica.leaderId === message.src) {
+      this.#releaseVoteReplies(index);
+    }
     this.afterReplicaEvent(index);
+  }
+
+  /** Drops the vote replies still held back: the liveness phase has no late messages. */
+  dropHeldVoteReplies(): void {
+    for (const held of this.#heldVoteReplies) held.length = 0;
   }
 
   /** Fires a replica's timer, unless it crashed or re-armed the timer since. */
@@ -101,9 +112,9 @@ export class ReplicaDriver {
     const wire = JSON.stringify(message);
     world.trace.mix(wire);
     if (message.dst === BROADCAST) {
-      for (const to of world.ids) if (to !== from) this.#transmit(from, to, message.type, wire);
+      for (const to of world.ids) if (to !== from) this.#transmit(from, to, message, wire);
     } else if (world.ids.includes(message.dst)) {
-      this.#transmit(from, message.dst, message.type, wire);
+      this.#transmit(from, message.dst, message, wire);
     } else if (world.clientIds.has(message.dst)) {
       this.#sendReply(from, message, wire);
     } else {
@@ -114,13 +125,32 @@ export class ReplicaDriver {
     }
   }
 
-  #transmit(from: Id, to: Id, type: OutboundMessage["type"], wire: string): void {
+  #transmit(from: Id, to: Id, message: OutboundMessage, wire: string): void {
     const world = this.#world;
     world.stats.messages++;
     const replica = world.ids.indexOf(to);
-    for (const delay of world.network.transmit(from, to, type)) {
-      world.queue.push(world.nowMs + delay, { kind: "deliver", replica, wire, fromClient: false });
+    if (world.network.holdsBack(message)) {
+      this.#heldVoteReplies[replica]?.push({ from, wire });
+      return;
     }
+    this.#send(from, replica, wire);
+  }
+
+  #send(from: Id, replica: number, wire: string): void {
+    const world = this.#world;
+    const to = world.ids[replica] as Id;
+    // A stalled link delivers its backlog once it recovers; the event queue
+    // keeps equal times in sending order.
+    const fromMs = Math.max(world.nowMs, world.network.stalledUntilMs(from, to));
+    for (const delay of world.network.transmit(from, to)) {
+      world.queue.push(fromMs + delay, { kind: "deliver", replica, wire, fromClient: false });
+    }
+  }
+
+  /** Sends the vote replies held for a replica that has just heard from a leader. */
+  #releaseVoteReplies(index: number): void {
+    const held = this.#heldVoteReplies[index] as { from: Id; wire: string }[];
+    for (const { from, wire } of held.splice(0)) this.#send(from, index, wire);
   }
 
   #sendReply(from: Id, message: OutboundMessage, wire: string): void {

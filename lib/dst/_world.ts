@@ -26,7 +26,7 @@ export type SimEvent =
   | { kind: "request"; chained: boolean }
   | { kind: "fault"; fault: Fault }
   | { kind: "heal"; partition: number }
-  | { kind: "restore_link"; from: Id; to: Id; oneWay: boolean }
+  | { kind: "restore_link"; from: Id; to: Id; oneWay: boolean; lossRate: number }
   | { kind: "liveness" }
   | { kind: "converged_check" };
 

@@ -31,14 +31,21 @@ export type Fault =
   | { kind: "conditions"; conditions: LinkConditions }
   | {
     /**
-     * One link (both directions unless `oneWay`) drops everything for
-     * `durationMs` while the others work; it starts at the current leader
-     * (`from: "leader"`, when there is one) or at any replica, and ends at a
-     * replica picked when it fires.
+     * One link (both directions unless `oneWay`) fails for `durationMs`
+     * while the others work: it loses each message with chance `lossRate`
+     * (1: everything), or with `stall` holds every message and delivers the
+     * backlog when it ends. It starts at the current leader
+     * (`from: "leader"`, when there is one) or at a replica picked when it
+     * fires, and ends at the `peer`-th of the other replicas in id order
+     * (modulo their count), so that one burst can cut each of the leader's
+     * links for its own time.
      */
     kind: "link_cut";
     from: "leader" | "any";
+    peer: number;
     oneWay: boolean;
+    lossRate: number;
+    stall: boolean;
     durationMs: number;
   };
 
@@ -85,8 +92,28 @@ export interface FaultPlanOptions {
 const MAX_DROP_RATE = 0.4;
 /** At most this many clock jumps per run, so their sum stays inside the lease slack. */
 const MAX_CLOCK_JUMPS = 2;
-/** Chance that a link cut of the `lease` profile starts at the leader. */
-const LEADER_LINK_RATE = 0.75;
+/**
+ * How long a link stays cut, in minimum election timeouts: most cuts outlast
+ * an election timeout, so that followers give up on the leader, but end at
+ * different times.
+ */
+const CUT_TIMEOUTS: [number, number] = [0.8, 2];
+/**
+ * How a link of a burst fails: it drops everything; or it loses most
+ * messages, so that a follower behind it times out now and then yet hears the
+ * leader between, and its pre-votes and acknowledgements interleave; or it
+ * stalls and then delivers its backlog, so that a candidate's requests and
+ * refusals reach a follower after it heard from the old leader again.
+ */
+const LINK_FAILURES = ["cut", "lossy", "stall"] as const;
+/** Loss rate of a lossy link. */
+const LOSSY_LINK_LOSS: [number, number] = [0.5, 0.95];
+/** How long a link stays lossy, in minimum election timeouts. */
+const LOSSY_LINK_TIMEOUTS: [number, number] = [1, 6];
+/** Mean time between two bursts of link faults, in minimum election timeouts. */
+const BURST_SPACING_TIMEOUTS = 4;
+/** Chance that a burst of link cuts of the `lease` profile cuts the leader's links. */
+const LEADER_BURST_RATE = 0.75;
 
 /**
  * Draws a run's fault schedule.
@@ -141,26 +168,39 @@ export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan 
 }
 
 /**
- * Bursts of single-link cuts: each burst cuts a few links at nearly the same
- * moment, most of them at the leader, for between a third of an election
- * timeout and two of them, so that followers lose the leader at different
- * times and hear from it again at different times (the stale-read schedule of
- * issue 8 starts that way).
+ * Bursts of single-link faults. Most bursts hit every link of the leader at
+ * nearly the same moment, each for its own time and one way or both, in one
+ * of the `LINK_FAILURES` ways: followers then lose the leader together, elect among themselves, and
+ * hear from the old leader again at different times (the stale-read schedule
+ * of issue 8 starts that way). A few links between other replicas fail in the
+ * same burst, so that a candidate's requests to a follower that just heard
+ * from the leader again can be lost.
  */
 function drawLinkCuts(prng: Prng, options: FaultPlanOptions): TimedFault[] {
   const { replicas, safetyMs, electionTimeoutMinMs } = options;
   const cuts: TimedFault[] = [];
-  for (let burst = prng.int(1, 4); burst > 0; burst--) {
+  const bursts = Math.max(
+    1,
+    Math.round(safetyMs / (BURST_SPACING_TIMEOUTS * electionTimeoutMinMs)),
+  );
+  for (let burst = bursts; burst > 0; burst--) {
     const startMs = prng.float(0, safetyMs);
-    const endMs = Math.min(safetyMs, startMs + electionTimeoutMinMs / 2);
-    for (let i = prng.int(1, replicas); i > 0; i--) {
+    const endMs = Math.min(safetyMs, startMs + electionTimeoutMinMs / 4);
+    const leaderLinks = prng.chance(LEADER_BURST_RATE) ? replicas - 1 : 0;
+    const otherLinks = prng.int(leaderLinks === 0 ? 1 : 0, replicas - 1);
+    for (let i = 0; i < leaderLinks + otherLinks; i++) {
+      const failure = prng.pick(LINK_FAILURES);
       cuts.push({
         atMs: prng.float(startMs, endMs),
         fault: {
           kind: "link_cut",
-          from: prng.chance(LEADER_LINK_RATE) ? "leader" : "any",
+          from: i < leaderLinks ? "leader" : "any",
+          peer: i < leaderLinks ? i : prng.int(0, replicas - 2),
           oneWay: prng.chance(0.5),
-          durationMs: electionTimeoutMinMs * prng.float(1 / 3, 2),
+          lossRate: failure === "lossy" ? prng.float(...LOSSY_LINK_LOSS) : 1,
+          stall: failure === "stall",
+          durationMs: electionTimeoutMinMs *
+            prng.float(...(failure === "lossy" ? LOSSY_LINK_TIMEOUTS : CUT_TIMEOUTS)),
         },
       });
     }
@@ -170,8 +210,9 @@ function drawLinkCuts(prng: Prng, options: FaultPlanOptions): TimedFault[] {
 
 /**
  * Adds the `lease` profile's delays: a long-delay tail past the election
- * timeout, and vote replies held back up to one, so that a refusal carrying a
- * newer term reaches a replica after it heard from the leader again.
+ * timeout, and vote replies held back until their receiver hears from a
+ * leader again, so that a refusal carrying a newer term reaches a replica
+ * that has just acknowledged the old leader.
  */
 function addLeaseConditions(
   prng: Prng,
@@ -183,7 +224,6 @@ function addLeaseConditions(
   conditions.tailMinMs = electionTimeoutMinMs / 2;
   conditions.tailMaxMs = electionTimeoutMinMs * 2;
   conditions.lateVoteReplyRate = prng.chance(0.2) ? 0 : prng.float(0, 0.5);
-  conditions.lateVoteReplyMaxMs = electionTimeoutMinMs;
 }
 
 /** Link behaviour: often clean, sometimes lossy, sometimes very lossy. */

@@ -41,16 +41,13 @@ export interface LinkConditions {
    */
   tailMaxMs?: number;
   /**
-   * Chance that a pre-vote or vote reply is held back, so that it arrives after
-   * its election was decided (a refusal then carries a term the receiver may adopt).
+   * Chance that a pre-vote or vote refusal is held back until its receiver
+   * next hears from a leader: an old reply then arrives after a leader was
+   * followed, and the newer term it carries is adopted by a replica that has
+   * just acknowledged the old leader.
    * @default {0}
    */
   lateVoteReplyRate?: number;
-  /**
-   * Longest hold-back of such a reply.
-   * @default {0}
-   */
-  lateVoteReplyMaxMs?: number;
 }
 
 /** Links with no loss, duplication or long hold-back: the liveness phase's network. */
@@ -84,8 +81,10 @@ export class Network {
   conditions: LinkConditions;
   readonly #prng: Prng;
   readonly #cutLinks = new Set<string>();
-  /** Links cut one at a time, with how many overlapping cuts hold each. */
-  readonly #downLinks = new Map<string, number>();
+  /** Links cut or made lossy one at a time: the loss rate of each fault on them. */
+  readonly #downLinks = new Map<string, number[]>();
+  /** Links that hold every message until a time, then deliver them in order. */
+  readonly #stalledUntilMs = new Map<string, number>();
 
   /**
    * @param prng The network's own random stream.
@@ -124,16 +123,19 @@ export class Network {
   }
 
   /**
-   * Cuts one link, and its reverse unless `oneWay`, until as many
-   * {@linkcode Network.restoreLink} calls with the same arguments undo it.
+   * Makes one link, and its reverse unless `oneWay`, lose each message with
+   * chance `lossRate` (1 cuts it) on top of the conditions, until
+   * {@linkcode Network.restoreLink} with the same arguments undoes it.
+   * Overlapping faults on one link add up to the harshest of them.
    *
    * @param from Sender.
    * @param to Receiver.
-   * @param oneWay Whether only `from` → `to` is cut.
+   * @param oneWay Whether only `from` → `to` is affected.
+   * @param lossRate Chance that a message on the link is lost, in (0, 1].
    */
-  cutLink(from: Id, to: Id, oneWay: boolean): void {
+  cutLink(from: Id, to: Id, oneWay: boolean, lossRate = 1): void {
     for (const link of linkKeys(from, to, oneWay)) {
-      this.#downLinks.set(link, (this.#downLinks.get(link) ?? 0) + 1);
+      this.#downLinks.set(link, [...(this.#downLinks.get(link) ?? []), lossRate]);
     }
   }
 
@@ -142,29 +144,56 @@ export class Network {
    *
    * @param from Sender.
    * @param to Receiver.
-   * @param oneWay Whether only `from` → `to` was cut.
+   * @param oneWay Whether only `from` → `to` was affected.
+   * @param lossRate The loss rate it set.
    */
-  restoreLink(from: Id, to: Id, oneWay: boolean): void {
+  restoreLink(from: Id, to: Id, oneWay: boolean, lossRate = 1): void {
     for (const link of linkKeys(from, to, oneWay)) {
-      const holds = (this.#downLinks.get(link) ?? 0) - 1;
-      if (holds > 0) this.#downLinks.set(link, holds);
+      const rates = this.#downLinks.get(link) ?? [];
+      rates.splice(rates.indexOf(lossRate), 1);
+      if (rates.length > 0) this.#downLinks.set(link, rates);
       else this.#downLinks.delete(link);
     }
   }
 
-  /** Restores every link cut on its own. */
-  restoreLinks(): void {
-    this.#downLinks.clear();
+  /**
+   * Stalls one link, and its reverse unless `oneWay`: every message sent on it
+   * before `untilMs` arrives only after then, in the order sent, like the
+   * backlog of a connection that hung and came back.
+   *
+   * @param from Sender.
+   * @param to Receiver.
+   * @param oneWay Whether only `from` → `to` stalls.
+   * @param untilMs Simulated time at which the link delivers again.
+   */
+  stallLink(from: Id, to: Id, oneWay: boolean, untilMs: number): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      this.#stalledUntilMs.set(link, Math.max(untilMs, this.#stalledUntilMs.get(link) ?? 0));
+    }
   }
 
   /**
    * @param from Sender.
    * @param to Receiver.
-   * @returns Whether a partition or a single-link cut blocks the link.
+   * @returns Until when the link stalls: 0 or a past time when it does not.
+   */
+  stalledUntilMs(from: Id, to: Id): number {
+    return this.#stalledUntilMs.get(`${from}>${to}`) ?? 0;
+  }
+
+  /** Restores every link cut, made lossy or stalled on its own. */
+  restoreLinks(): void {
+    this.#downLinks.clear();
+    this.#stalledUntilMs.clear();
+  }
+
+  /**
+   * @param from Sender.
+   * @param to Receiver.
+   * @returns Whether a partition or a single-link cut blocks the link entirely.
    */
   isCut(from: Id, to: Id): boolean {
-    const link = `${from}>${to}`;
-    return this.#cutLinks.has(link) || this.#downLinks.has(link);
+    return this.#cutLinks.has(`${from}>${to}`) || this.#linkLoss(from, to) >= 1;
   }
 
   /**
@@ -172,15 +201,32 @@ export class Network {
    *
    * @param from Sender.
    * @param to Receiver.
-   * @param type The message's type: vote replies may be held back on their own.
    * @returns The delay of each copy that arrives: none, one, or two when duplicated.
    */
-  transmit(from: Id, to: Id, type?: OutboundMessage["type"]): number[] {
+  transmit(from: Id, to: Id): number[] {
     if (this.isCut(from, to) || this.#prng.chance(this.conditions.dropRate)) return [];
-    const voteReply = type === "pre_vote_reply" || type === "request_vote_reply";
-    const delays = [this.#delay(voteReply)];
-    if (this.#prng.chance(this.conditions.duplicateRate)) delays.push(this.#delay(voteReply));
+    const linkLoss = this.#linkLoss(from, to);
+    // Drawn only on a lossy link, so that runs without one keep their stream.
+    if (linkLoss > 0 && this.#prng.chance(linkLoss)) return [];
+    const delays = [this.#delay()];
+    if (this.#prng.chance(this.conditions.duplicateRate)) delays.push(this.#delay());
     return delays;
+  }
+
+  /**
+   * Decides whether a vote refusal is held back until its receiver next hears
+   * from a leader (`lateVoteReplyRate`); the caller holds it and sends it then.
+   * Grants are never held: a late grant only slows an election down, while a
+   * late refusal carries the voter's term to a replica that moved on.
+   *
+   * @param message The message.
+   * @returns Whether to hold it.
+   */
+  holdsBack(message: OutboundMessage): boolean {
+    const { lateVoteReplyRate = 0 } = this.conditions;
+    const refusal = (message.type === "pre_vote_reply" || message.type === "request_vote_reply") &&
+      !message.granted;
+    return refusal && lateVoteReplyRate > 0 && this.#prng.chance(lateVoteReplyRate);
   }
 
   /** @returns The delay of a message between a client and a replica. */
@@ -189,19 +235,19 @@ export class Network {
     return delayMinMs + this.#prng.exponential(delayMeanMs);
   }
 
-  #delay(voteReply: boolean): number {
+  #linkLoss(from: Id, to: Id): number {
+    return Math.max(0, ...(this.#downLinks.get(`${from}>${to}`) ?? []));
+  }
+
+  #delay(): number {
     const { delayMinMs, delayMeanMs, spikeRate, spikeMaxMs } = this.conditions;
     const { tailRate = 0, tailMinMs = 0, tailMaxMs = 0 } = this.conditions;
-    const { lateVoteReplyRate = 0, lateVoteReplyMaxMs = 0 } = this.conditions;
     let delayMs = delayMinMs + this.#prng.exponential(delayMeanMs);
     if (this.#prng.chance(spikeRate)) delayMs += this.#prng.float(0, spikeMaxMs);
     // Drawn only when enabled, so that runs without these modes keep their
     // stream of draws, and with it their trace, unchanged.
     if (tailRate > 0 && this.#prng.chance(tailRate)) {
       delayMs += this.#prng.float(tailMinMs, tailMaxMs);
-    }
-    if (voteReply && lateVoteReplyRate > 0 && this.#prng.chance(lateVoteReplyRate)) {
-      delayMs += this.#prng.float(0, lateVoteReplyMaxMs);
     }
     return delayMs;
   }

@@ -271,7 +271,7 @@ class Simulation {
       case "heal":
         return this.#faults.endPartition(event.partition);
       case "restore_link":
-        return this.#faults.restoreLink(event.from, event.to, event.oneWay);
+        return this.#faults.restoreLink(event.from, event.to, event.oneWay, event.lossRate);
       case "liveness":
         return this.#liveness.start();
       case "converged_check":

@@ -102,7 +102,7 @@ export interface WorkloadOptions {
    * Chance that a client is sticky: it keeps sending to the replica it believes
    * leads until a reply names another, never strays and ignores
    * {@linkcode Workload.forgetLeaders}, so a deposed leader that still answers
-   * keeps its readers.
+   * keeps its readers. With shared keys, sticky clients only read.
    * @default {0}
    */
   stickyRate?: number;
@@ -314,7 +314,9 @@ export class Workload {
   #shared(client: ClientState): ClientRequest {
     const key = this.#prng.pick(this.#sharedKeys);
     const base = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
-    if (this.#prng.chance(this.#options.mix)) return { ...base, type: "get" };
+    // Sticky clients only read: they stand for the readers still attached to
+    // a deposed leader, while the others write wherever they are sent.
+    if (client.sticky || this.#prng.chance(this.#options.mix)) return { ...base, type: "get" };
     return { ...base, type: "put", value: md5(`${key}/${++this.#sharedPuts}`) };
   }
 
