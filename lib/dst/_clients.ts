@@ -36,7 +36,11 @@ export class ClientDriver {
   issueRequest(chained: boolean): void {
     const world = this.#world;
     if (world.workload.hasIdleClient(world.nowMs, world.alive())) {
-      this.#sendRequest(world.workload.issue(world.nowMs, world.alive()));
+      const claimants = world.replicas
+        .filter((replica, i) => !world.crashed[i] && replica.role === "leader")
+        .sort((a, b) => b.currentTerm - a.currentTerm)
+        .map((replica) => replica.id);
+      this.#sendRequest(world.workload.issue(world.nowMs, world.alive(), claimants));
     }
     if (chained && ++this.#issued < this.#steps) {
       const at = world.nowMs + world.prng.exponential(this.#requestIntervalMs);

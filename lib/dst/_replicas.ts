@@ -45,7 +45,7 @@ export class ReplicaDriver {
     if (message.type === "append_entries" && replica.leaderId === message.src) {
       this.#releaseVoteReplies(index);
     }
-    this.afterReplicaEvent(index);
+    this.afterReplicaEvent(index, message.type === "get" ? message.MID : undefined);
   }
 
   /** Drops the vote replies still held back: the liveness phase has no late messages. */
@@ -65,12 +65,20 @@ export class ReplicaDriver {
     this.afterReplicaEvent(index);
   }
 
-  /** Routes what the replica queued, re-arms its timer and checks the invariants. */
-  afterReplicaEvent(index: number): void {
+  /**
+   * Routes what the replica queued, re-arms its timer and checks the invariants.
+   *
+   * @param index The replica.
+   * @param getMid The MID of the get it has just received, if any.
+   */
+  afterReplicaEvent(index: number, getMid?: string): void {
     const world = this.#world;
     const replica = world.replicas[index] as SimulatedReplica;
     const { messages, deadline } = replica.ready();
-    for (const message of messages) this.#route(replica.id, message);
+    for (const message of messages) {
+      if (message.type === "ok" && message.MID === getMid) this.#checkLeaseRead(replica, getMid);
+      this.#route(replica.id, message);
+    }
     this.#scheduleTick(index, deadline);
     this.#noteRoleChange(index, replica);
     world.monitor.observe(replica);
@@ -81,6 +89,25 @@ export class ReplicaDriver {
     const deadline = this.#scheduledDeadline[index] as number;
     this.#scheduledDeadline[index] = NaN;
     if (!this.#world.crashed[index]) this.#scheduleTick(index, deadline);
+  }
+
+  /**
+   * A get answered in the very step that delivered it was served from the
+   * leader's lease, with no round trip. The lease rests on the promise that
+   * no other leader can be elected before it ends (thesis §6.4.1), so a
+   * leader of a newer term must not exist yet: if one does, the read may miss
+   * writes it acknowledged, whether or not the workload happens to read such
+   * a write back.
+   */
+  #checkLeaseRead(replica: SimulatedReplica, mid: string): void {
+    for (const [term, leader] of this.#world.monitor.leaders) {
+      if (term > replica.currentTerm) {
+        throw new InvariantViolation(
+          "lease_read_safety",
+          `${replica.id} answered get ${mid} from its lease in term ${replica.currentTerm} while ${leader} had been elected leader of term ${term}`,
+        );
+      }
+    }
   }
 
   #scheduleTick(index: number, deadline: number): void {

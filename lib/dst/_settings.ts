@@ -25,6 +25,15 @@ export type Timing = Required<
 >;
 
 /**
+ * Client requests issued by default in a run's safety phase: 200, or 3000
+ * under the `lease` profile, whose bursts of link faults line up into the
+ * stale-read schedule only now and then.
+ */
+export function defaultSteps(profile: DstProfile): number {
+  return profile === "lease" ? 3000 : 200;
+}
+
+/**
  * Draws the cores' timing: the defaults half of the time, otherwise faster
  * elections (more of them per run) and small batches, so that entries of
  * several terms travel in separate AppendEntries (the Figure 8 situations).
@@ -54,6 +63,15 @@ export function drawReplicaCount(prng: Prng, profile: DstProfile): number {
 }
 
 /**
+ * Draws the client count: 2 to 8, or under the `lease` profile 4 to 8, so that
+ * with each client waiting for its reply, a write at a new leader and a read
+ * at the old one still fall within one lease.
+ */
+export function drawClientCount(prng: Prng, profile: DstProfile): number {
+  return profile === "lease" ? prng.int(4, 8) : prng.int(2, 8);
+}
+
+/**
  * Draws the mean time between two client requests: under the `lease` profile
  * requests come fast, so that a write at a new leader and a read at the old
  * one fall within one lease.
@@ -62,8 +80,13 @@ export function drawRequestIntervalMs(prng: Prng, profile: DstProfile): number {
   return profile === "lease" ? prng.float(2, 20) : prng.float(5, 60);
 }
 
-/** How long a closed-loop client of the `lease` profile waits for a reply. */
+/** How long a closed-loop client of the `lease` profile waits for the reply to a put. */
 const CLIENT_PATIENCE_MS = 2000;
+/**
+ * How long it waits for the reply to a get: readers move on quickly, so that
+ * some are always reading while a failover is under way.
+ */
+const CLIENT_GET_PATIENCE_MS = 100;
 
 /**
  * Draws how the clients behave: course-like clients with their own keys, or
@@ -73,11 +96,13 @@ const CLIENT_PATIENCE_MS = 2000;
 export function drawWorkloadOptions(prng: Prng, profile: DstProfile): WorkloadOptions {
   if (profile === "lease") {
     return {
-      mix: prng.float(0.5, 0.9),
+      mix: prng.float(0.3, 0.7),
       strayRate: prng.pick([0.05, 0.2]),
       sharedKeys: prng.int(1, 3),
-      stickyRate: 0.5,
+      stickyShare: 0.5,
+      followNewestClaim: true,
       patienceMs: CLIENT_PATIENCE_MS,
+      getPatienceMs: CLIENT_GET_PATIENCE_MS,
     };
   }
   return { mix: prng.float(0.2, 0.8), strayRate: prng.pick([0, 0.05, 0.2]) };

@@ -25,6 +25,7 @@ export type InvariantName =
   | "committed_put_acknowledged"
   | "applied_state"
   | "linearizability"
+  | "lease_read_safety"
   | "liveness"
   | "replica_threw";
 

@@ -225,7 +225,7 @@ export class Network {
   holdsBack(message: OutboundMessage): boolean {
     const { lateVoteReplyRate = 0 } = this.conditions;
     const refusal = (message.type === "pre_vote_reply" || message.type === "request_vote_reply") &&
-      !message.granted;
+        !message.granted || message.type === "request_vote";
     return refusal && lateVoteReplyRate > 0 && this.#prng.chance(lateVoteReplyRate);
   }
 

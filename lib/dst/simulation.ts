@@ -27,6 +27,8 @@ import { FaultInjector } from "./_fault_injector.ts";
 import { LivenessPhase } from "./_liveness.ts";
 import { ReplicaDriver } from "./_replicas.ts";
 import {
+  defaultSteps,
+  drawClientCount,
   drawReplicaCount,
   drawRequestIntervalMs,
   drawTiming,
@@ -53,7 +55,8 @@ export interface SimulationOptions {
   replicas?: number;
   /**
    * Client requests issued during the safety phase (retries not counted).
-   * @default {200}
+   * The `lease` profile runs longer: its faults need many bursts to line up.
+   * @default {200, or 3000 under the lease profile}
    */
   steps?: number;
   /**
@@ -148,7 +151,8 @@ class Simulation {
   readonly #liveness: LivenessPhase;
 
   constructor(options: SimulationOptions) {
-    const { seed, steps = 200, traceLength = 40, profile = "default" } = options;
+    const { seed, traceLength = 40, profile = "default" } = options;
+    const { steps = defaultSteps(profile) } = options;
     const createReplica = options.createReplica ?? ((o: RaftOptions) => new RaftNode(o));
     if (!(Number.isInteger(steps) && steps >= 1)) {
       throw new RangeError(
@@ -165,7 +169,7 @@ class Simulation {
     }
     const trace = new Trace(traceLength);
     const ids = Array.from({ length: count }, (_, i) => hexId(i));
-    const clientCount = prng.int(2, 8);
+    const clientCount = drawClientCount(prng, profile);
     const clientIds = new Set(Array.from({ length: clientCount }, (_, i) => hexId(count + 16 + i)));
     const requestIntervalMs = drawRequestIntervalMs(prng, profile);
     const safetyMs = steps * requestIntervalMs;
@@ -175,6 +179,7 @@ class Simulation {
       replicas: count,
       safetyMs,
       electionTimeoutMinMs: timing.electionTimeoutMinMs,
+      electionTimeoutMaxMs: timing.electionTimeoutMaxMs,
       leaseMs: timing.leaseMs,
       profile,
     });

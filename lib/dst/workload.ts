@@ -99,13 +99,23 @@ export interface WorkloadOptions {
    */
   sharedKeys?: number;
   /**
-   * Chance that a client is sticky: it keeps sending to the replica it believes
-   * leads until a reply names another, never strays and ignores
-   * {@linkcode Workload.forgetLeaders}, so a deposed leader that still answers
-   * keeps its readers. With shared keys, sticky clients only read.
+   * Share of the clients that are sticky readers: with shared keys they only
+   * read, each get at
+   * a replica that claims to lead (picked among the claimants the caller
+   * names, as a client believing the `leader` field of any message would),
+   * even one deposed without knowing it; they never stray and ignore
+   * {@linkcode Workload.forgetLeaders}.
    * @default {0}
    */
-  stickyRate?: number;
+  stickyShare?: number;
+  /**
+   * Whether new requests, but the gets of sticky clients, go to the replica
+   * that claims to lead the newest term, as the course's simulator learns the
+   * leader from the messages it routes, rather than to the last leader a reply
+   * named.
+   * @default {false}
+   */
+  followNewestClaim?: boolean;
   /**
    * When set, clients run a closed loop: each waits for the reply to its
    * request (retries included) before it sends another, but gives up after
@@ -115,6 +125,14 @@ export interface WorkloadOptions {
    * @default {undefined}
    */
   patienceMs?: number;
+  /**
+   * How long a closed-loop client waits for the reply to a get: it can give up
+   * on reads sooner than on puts, since a read answered after the client moved
+   * on widens one operation, while every overlapping put multiplies the orders
+   * the linearizability search must try.
+   * @default {patienceMs}
+   */
+  getPatienceMs?: number;
 }
 
 /** Share of gets that read a key another client wrote, to mix writers and readers. */
@@ -157,12 +175,12 @@ export class Workload {
    * @param options How the clients behave.
    */
   constructor(prng: Prng, clientIds: readonly Id[], options: WorkloadOptions) {
-    const { sharedKeys = 0, stickyRate = 0 } = options;
+    const { sharedKeys = 0, stickyShare = 0 } = options;
     this.#prng = prng;
-    // Drawn only when enabled, so that the course-like workload keeps its stream.
-    this.#clients = clientIds.map((id) => ({
+    const stickyClients = Math.round(clientIds.length * stickyShare);
+    this.#clients = clientIds.map((id, i) => ({
       id,
-      sticky: stickyRate > 0 && prng.chance(stickyRate),
+      sticky: i < stickyClients,
       leader: undefined,
       lastSent: new Map(),
     }));
@@ -192,18 +210,23 @@ export class Workload {
    *
    * @param now Simulated time.
    * @param alive Replicas still running, at least one.
+   * @param claimants Live replicas that claim to lead, newest term first:
+   *   sticky clients read at any of them; other requests go to the first
+   *   under `followNewestClaim`.
    * @returns The request and its destination.
    */
-  issue(now: number, alive: readonly Id[]): Outgoing {
+  issue(now: number, alive: readonly Id[], claimants: readonly Id[] = []): Outgoing {
     const client = this.#prng.pick(
       this.#options.patienceMs === undefined
         ? this.#clients
         : this.#clients.filter((c) => this.#idle(c, now, alive)),
     );
-    if (this.#sharedKeys.length > 0) return this.#send(client, this.#shared(client), now, alive);
-    const ownKeys = [...client.lastSent.keys()];
-    const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
-    const request = wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
+    const request = this.#sharedKeys.length > 0 ? this.#shared(client) : this.#own(client);
+    if (client.sticky && request.type === "get" && claimants.length > 0) {
+      client.leader = this.#prng.pick(claimants);
+    } else if (this.#options.followNewestClaim && claimants.length > 0) {
+      client.leader = claimants[0];
+    }
     return this.#send(client, request, now, alive);
   }
 
@@ -310,21 +333,29 @@ export class Workload {
     return { src: client.id, dst: BROADCAST, leader: BROADCAST, type: "put", MID: "", key, value };
   }
 
+  /** A get of a key the client wrote (or another client's), or a put of one of its own keys. */
+  #own(client: ClientState): ClientRequest {
+    const ownKeys = [...client.lastSent.keys()];
+    const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
+    return wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
+  }
+
   /** A get or a put of a shared key. */
   #shared(client: ClientState): ClientRequest {
     const key = this.#prng.pick(this.#sharedKeys);
     const base = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
-    // Sticky clients only read: they stand for the readers still attached to
-    // a deposed leader, while the others write wherever they are sent.
+    // Sticky clients stand for the readers still attached to a deposed leader.
     if (client.sticky || this.#prng.chance(this.#options.mix)) return { ...base, type: "get" };
     return { ...base, type: "put", value: md5(`${key}/${++this.#sharedPuts}`) };
   }
 
   #idle(client: ClientState, now: number, alive: readonly Id[]): boolean {
     const { waitingFor } = client;
-    const { patienceMs = Infinity } = this.#options;
-    return waitingFor === undefined || waitingFor.firstReply !== undefined ||
-      now - waitingFor.invokedAt >= patienceMs || !alive.includes(waitingFor.to);
+    if (waitingFor === undefined || waitingFor.firstReply !== undefined) return true;
+    const { patienceMs = Infinity, getPatienceMs = patienceMs } = this.#options;
+    const waitedMs = now - waitingFor.invokedAt;
+    return waitedMs >= (waitingFor.request.type === "get" ? getPatienceMs : patienceMs) ||
+      !alive.includes(waitingFor.to);
   }
 
   #send(client: ClientState, request: ClientRequest, now: number, alive: readonly Id[]): Outgoing {
