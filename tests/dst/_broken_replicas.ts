@@ -114,3 +114,21 @@ export function throwingReplica(options: RaftOptions): SimulatedReplica {
     return undefined;
   });
 }
+
+/** The leader answers every get from its applied state, with no lease or ReadIndex round. */
+export function unconfirmedLeaderReadReplica(options: RaftOptions): SimulatedReplica {
+  return new InterceptingReplica(
+    options,
+    (core, message) =>
+      message.type === "get" && core.role === "leader"
+        ? {
+          src: core.id,
+          dst: message.src,
+          leader: core.id,
+          type: "ok",
+          MID: message.MID,
+          value: core.read(message.key),
+        }
+        : undefined,
+  );
+}
