@@ -12,6 +12,9 @@ import type { Fault, PartitionStyle } from "./faults.ts";
 import type { ReplicaDriver } from "./_replicas.ts";
 import type { World } from "./_world.ts";
 
+/** Chance that the `churn` profile isolates a leader the moment it is elected. */
+const NEW_LEADER_ISOLATION_RATE = 0.8;
+
 /** Applies the faults of one run. */
 export class FaultInjector {
   readonly #world: World;
@@ -134,6 +137,42 @@ export class FaultInjector {
       oneWay,
       lossRate,
     });
+  }
+
+  /**
+   * Most of the time (`NEW_LEADER_ISOLATION_RATE`), cuts every link of a
+   * leader just elected, both ways, for between one minimum and two maximum
+   * election timeouts: its first
+   * entries then reach no majority, and terms pile up with entries of their
+   * own at the same index (the `churn` profile).
+   *
+   * @param index The new leader.
+   * @param timing The cores' election timeouts.
+   */
+  isolateNewLeader(
+    index: number,
+    timing: { electionTimeoutMinMs: number; electionTimeoutMaxMs: number },
+  ): void {
+    const world = this.#world;
+    if (world.phase !== "safety" || !world.faultPrng.chance(NEW_LEADER_ISOLATION_RATE)) return;
+    const id = world.ids[index] as Id;
+    const durationMs = world.faultPrng.float(
+      timing.electionTimeoutMinMs,
+      2 * timing.electionTimeoutMaxMs,
+    );
+    world.partitionSpans.push([world.nowMs, world.nowMs + durationMs]);
+    world.trace.record(world.nowMs, id, `new leader isolated for ${durationMs.toFixed(3)} ms`);
+    for (const other of world.ids) {
+      if (other === id) continue;
+      world.network.cutLink(id, other, false);
+      world.queue.push(world.nowMs + durationMs, {
+        kind: "restore_link",
+        from: id,
+        to: other,
+        oneWay: false,
+        lossRate: 1,
+      });
+    }
   }
 
   #crash(target: "leader" | "follower"): void {

@@ -20,6 +20,8 @@ export class ReplicaDriver {
   readonly #tickGeneration: number[];
   readonly #scheduledDeadline: number[];
   readonly #roles: string[];
+  /** Called when a replica becomes leader, after its first messages left. */
+  onElected: ((index: number) => void) | undefined;
   /** Per replica, the vote refusals held back until it next hears from a leader. */
   readonly #heldVoteReplies: { from: Id; wire: string }[][];
 
@@ -130,6 +132,7 @@ export class ReplicaDriver {
     if (before === replica.role) return;
     if (before === "leader") this.#world.disrupt(replica.id);
     this.#roles[index] = replica.role;
+    if (replica.role === "leader") this.onElected?.(index);
   }
 
   #route(from: Id, message: OutboundMessage): void {

@@ -26,11 +26,11 @@ export type Timing = Required<
 
 /**
  * Client requests issued by default in a run's safety phase: 200, or 3000
- * under the `lease` profile, whose bursts of link faults line up into the
- * stale-read schedule only now and then.
+ * under the `lease` and `churn` profiles, whose bursts of link faults line up
+ * into the schedules they aim at only now and then.
  */
 export function defaultSteps(profile: DstProfile): number {
-  return profile === "lease" ? 3000 : 200;
+  return profile === "default" ? 200 : 3000;
 }
 
 /**
@@ -40,10 +40,10 @@ export function defaultSteps(profile: DstProfile): number {
  * The lease keeps the default 80 % of the minimum election timeout; requests
  * are held the default 5 s or a shorter 1.5 s, so more of them end in `fail`.
  */
-export function drawTiming(prng: Prng): Timing {
+export function drawTiming(prng: Prng, profile: DstProfile): Timing {
   const electionTimeoutMinMs = prng.pick([150, 300, 600, 600]);
   const heartbeatIntervalMs = Math.round(electionTimeoutMinMs / prng.float(2.5, 4));
-  return {
+  const timing = {
     electionTimeoutMinMs,
     electionTimeoutMaxMs: Math.round(electionTimeoutMinMs * prng.float(1.3, 2.5)),
     heartbeatIntervalMs,
@@ -52,6 +52,10 @@ export function drawTiming(prng: Prng): Timing {
     holdRequestMs: prng.pick([1500, 5000]),
     maxEntriesPerAppend: prng.pick([1, 2, 3, 8, 64, 64]),
   };
+  // One entry per AppendEntries, so a leader can get an old term's entry onto
+  // a majority before its own no-op follows.
+  if (profile === "churn") timing.maxEntriesPerAppend = 1;
+  return timing;
 }
 
 /**
@@ -59,7 +63,7 @@ export function drawTiming(prng: Prng): Timing {
  * one follower's vote decides an election.
  */
 export function drawReplicaCount(prng: Prng, profile: DstProfile): number {
-  return profile === "lease" ? prng.pick([3, 3, 5]) : prng.int(3, 7);
+  return profile !== "default" ? prng.pick([3, 3, 5]) : prng.int(3, 7);
 }
 
 /**
@@ -68,7 +72,7 @@ export function drawReplicaCount(prng: Prng, profile: DstProfile): number {
  * at the old one still fall within one lease.
  */
 export function drawClientCount(prng: Prng, profile: DstProfile): number {
-  return profile === "lease" ? prng.int(4, 8) : prng.int(2, 8);
+  return profile !== "default" ? prng.int(4, 8) : prng.int(2, 8);
 }
 
 /**
@@ -77,7 +81,7 @@ export function drawClientCount(prng: Prng, profile: DstProfile): number {
  * one fall within one lease.
  */
 export function drawRequestIntervalMs(prng: Prng, profile: DstProfile): number {
-  return profile === "lease" ? prng.float(2, 20) : prng.float(5, 60);
+  return profile !== "default" ? prng.float(2, 20) : prng.float(5, 60);
 }
 
 /** How long a closed-loop client of the `lease` profile waits for the reply to a put. */
@@ -94,7 +98,7 @@ const CLIENT_GET_PATIENCE_MS = 100;
  * sticky, each waiting for its reply before the next request.
  */
 export function drawWorkloadOptions(prng: Prng, profile: DstProfile): WorkloadOptions {
-  if (profile === "lease") {
+  if (profile !== "default") {
     return {
       mix: prng.float(0.3, 0.7),
       strayRate: prng.pick([0.05, 0.2]),

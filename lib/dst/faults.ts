@@ -166,7 +166,7 @@ export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan 
     const fault = { kind: "clock_jump", replica: prng.int(0, replicas - 1) } as const;
     faults.push({ atMs: at(), fault: { ...fault, forwardMs: prng.float(0, maxJumpMs) } });
   }
-  if (profile === "lease") {
+  if (profile !== "default") {
     for (const { fault } of faults) {
       if (fault.kind === "conditions") addLeaseConditions(prng, fault.conditions, options);
     }
@@ -174,7 +174,7 @@ export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan 
   }
   faults.sort((a, b) => a.atMs - b.atMs);
   const conditions = drawConditions(prng);
-  if (profile === "lease") addLeaseConditions(prng, conditions, options);
+  if (profile !== "default") addLeaseConditions(prng, conditions, options);
   return { conditions, clocks, faults };
 }
 

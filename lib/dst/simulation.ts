@@ -174,7 +174,7 @@ class Simulation {
     const requestIntervalMs = drawRequestIntervalMs(prng, profile);
     const safetyMs = steps * requestIntervalMs;
     const faultPrng = prng.fork();
-    const timing = drawTiming(prng);
+    const timing = drawTiming(prng, profile);
     const plan = drawFaultPlan(prng.fork(), {
       replicas: count,
       safetyMs,
@@ -217,6 +217,9 @@ class Simulation {
     this.#replicas = new ReplicaDriver(this.#world);
     this.#clients = new ClientDriver(this.#world, steps, requestIntervalMs);
     this.#faults = new FaultInjector(this.#world, this.#replicas);
+    if (profile === "churn") {
+      this.#replicas.onElected = (index) => this.#faults.isolateNewLeader(index, timing);
+    }
     this.#liveness = new LivenessPhase(this.#world, this.#faults, timing.holdRequestMs);
     for (const { atMs, fault } of plan.faults) queue.push(atMs, { kind: "fault", fault });
     queue.push(0, { kind: "request", chained: true });

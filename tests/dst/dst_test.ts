@@ -38,10 +38,10 @@ Deno.test("the same seed gives the identical run", () => {
   }
 });
 
-Deno.test("the same seed gives the identical run under the lease profile", () => {
-  for (const seed of [5, 77]) {
-    const first = runSimulation({ seed, steps: 400, profile: "lease" });
-    const second = runSimulation({ seed, steps: 400, profile: "lease" });
+Deno.test("the same seed gives the identical run under the lease and churn profiles", () => {
+  for (const [seed, profile] of [[5, "lease"], [77, "lease"], [6, "churn"]] as const) {
+    const first = runSimulation({ seed, steps: 400, profile });
+    const second = runSimulation({ seed, steps: 400, profile });
     assert.equal(first.traceHash, second.traceHash);
     assert.deepEqual(first.trace, second.trace);
     assert.deepEqual(first.stats, second.stats);
@@ -63,6 +63,11 @@ Deno.test("20 seeds of the lease profile break no invariant", () => {
     }
   }
   assert.deepEqual(failures, []);
+});
+
+Deno.test("the churn profile isolates new leaders", () => {
+  const { trace } = runSimulation({ seed: 3, steps: 400, profile: "churn", traceLength: 100_000 });
+  assert.ok(trace.some((line) => / new leader isolated for /.test(line)));
 });
 
 Deno.test("a leader answering gets without a lease or ReadIndex is caught under the lease profile", () => {

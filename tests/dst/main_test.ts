@@ -23,7 +23,7 @@ Deno.test("the command line takes seeds, start, replicas, steps, profile and ver
   assert.equal(parseDstArguments([]).profile, "default");
   assert.throws(
     () => parseDstArguments(["--profile", "fast"]),
-    /--profile is fast: it must be one of default, lease/,
+    /--profile is fast: it must be one of default, lease, churn/,
   );
   assert.throws(
     () => parseDstArguments(["--replicas", "2"]),

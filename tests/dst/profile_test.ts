@@ -9,7 +9,7 @@ Deno.test("an unknown profile is refused with the names it could be", () => {
   assert.throws(
     () => parseProfile("Lease"),
     new RangeError(
-      "Cannot run simulation as --profile is Lease: it must be one of default, lease",
+      "Cannot run simulation as --profile is Lease: it must be one of default, lease, churn",
     ),
   );
 });
