@@ -6,10 +6,12 @@
  * ```
  *
  * Runs seeds S … S+N-1 (S defaults to 1) under profile P (`default` unless
- * given; `lease` aims at leader leases and votes, see `profile.ts`), prints each failing seed with the
- * invariant it broke, the last events before it and the command that replays
- * it, and ends with the line `N seeds, V violations`, after a line of totals
- * (simulated time, puts never answered, duplicate oks). Exits 0 only when V is 0. Reads no clock: time a long run with the shell's `time`.
+ * given; `lease` aims at leader leases and votes, `churn` at logs of many
+ * terms, see `profile.ts`), prints each failing seed with the invariant it
+ * broke, the last events before it and the command that replays it, and ends
+ * with the line `N seeds, V violations`, after a line of totals (simulated
+ * time, puts never answered, duplicate oks). Exits 0 only when V is 0. Reads
+ * no clock: time a long run with the shell's `time`.
  *
  * @module
  */
