@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ClientReply } from "../raft/messages.ts";
+import type { ClientReply, Id } from "../raft/messages.ts";
 import { InvariantViolation } from "./invariants.ts";
 import type { Outgoing, ReplyAnomaly } from "./workload.ts";
 import type { World } from "./_world.ts";
@@ -35,11 +35,8 @@ export class ClientDriver {
    */
   issueRequest(chained: boolean): void {
     const world = this.#world;
-    if (world.workload.hasIdleClient(world.nowMs, world.alive())) {
-      const claimants = world.replicas
-        .filter((replica, i) => !world.crashed[i] && replica.role === "leader")
-        .sort((a, b) => b.currentTerm - a.currentTerm)
-        .map((replica) => replica.id);
+    const claimants = this.#claimants();
+    if (world.workload.hasIdleClient(world.nowMs, world.alive(), claimants)) {
       this.#sendRequest(world.workload.issue(world.nowMs, world.alive(), claimants));
     }
     if (chained && ++this.#issued < this.#steps) {
@@ -57,6 +54,24 @@ export class ClientDriver {
     const outcome = world.workload.receive(reply, replier, sentAt, world.nowMs, world.alive());
     if (outcome.anomaly !== undefined) this.#judgeAnomaly(outcome.anomaly);
     if (outcome.retry !== undefined) this.#sendRequest(outcome.retry);
+    if (outcome.written !== undefined) {
+      const read = world.workload.readBack(
+        world.nowMs,
+        world.alive(),
+        this.#claimants(),
+        outcome.written,
+      );
+      if (read !== undefined) this.#sendRequest(read);
+    }
+  }
+
+  /** Live replicas that believe they lead, newest term first. */
+  #claimants(): Id[] {
+    const world = this.#world;
+    return world.replicas
+      .filter((replica, i) => !world.crashed[i] && replica.role === "leader")
+      .sort((a, b) => b.currentTerm - a.currentTerm)
+      .map((replica) => replica.id);
   }
 
   #sendRequest({ request, to }: Outgoing): void {

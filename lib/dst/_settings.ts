@@ -94,17 +94,18 @@ const CLIENT_GET_PATIENCE_MS = 100;
 
 /**
  * Draws how the clients behave: course-like clients with their own keys, or
- * under the `lease` profile mostly readers of a few shared keys, half of them
- * sticky, each waiting for its reply before the next request.
+ * under the `lease` and `churn` profiles clients of one shared key, half of
+ * them sticky readers, each waiting for its reply before the next request.
  */
 export function drawWorkloadOptions(prng: Prng, profile: DstProfile): WorkloadOptions {
   if (profile !== "default") {
     return {
       mix: prng.float(0.3, 0.7),
       strayRate: prng.pick([0.05, 0.2]),
-      sharedKeys: prng.int(1, 3),
+      sharedKeys: 1,
       stickyShare: 0.5,
       followNewestClaim: true,
+      readAfterWrite: true,
       patienceMs: CLIENT_PATIENCE_MS,
       getPatienceMs: CLIENT_GET_PATIENCE_MS,
     };

@@ -51,6 +51,8 @@ export interface ReplyOutcome {
   /** The retry with a new MID, after a redirect or fail. */
   retry?: Outgoing;
   anomaly?: ReplyAnomaly;
+  /** The key of a put this reply acknowledged, under `readAfterWrite`. */
+  written?: string;
 }
 
 /** Everything known about one MID. */
@@ -133,6 +135,13 @@ export interface WorkloadOptions {
    * @default {patienceMs}
    */
   getPatienceMs?: number;
+  /**
+   * Whether an acknowledged put makes an idle sticky reader read its key at
+   * once, as a client told of the write by its writer would: the read most
+   * likely to expose a deposed leader that still serves its lease.
+   * @default {false}
+   */
+  readAfterWrite?: boolean;
 }
 
 /** Share of gets that read a key another client wrote, to mix writers and readers. */
@@ -199,10 +208,35 @@ export class Workload {
    *
    * @param now Simulated time.
    * @param alive Replicas still running.
+   * @param claimants Live replicas that claim to lead, newest term first.
    * @returns Whether {@linkcode Workload.issue} may be called.
    */
-  hasIdleClient(now: number, alive: readonly Id[]): boolean {
-    return this.#clients.some((client) => this.#idle(client, now, alive));
+  hasIdleClient(now: number, alive: readonly Id[], claimants: readonly Id[] = []): boolean {
+    return this.#clients.some((client) => this.#idle(client, now, alive, claimants[0]));
+  }
+
+  /**
+   * Makes an idle sticky reader read a key at one of the claimants, after a
+   * put of that key was acknowledged (`readAfterWrite`).
+   *
+   * @param now Simulated time.
+   * @param alive Replicas still running.
+   * @param claimants Live replicas that claim to lead, newest term first.
+   * @param key The key just written.
+   * @returns The get and its destination, or undefined when no reader is idle.
+   */
+  readBack(
+    now: number,
+    alive: readonly Id[],
+    claimants: readonly Id[],
+    key: string,
+  ): Outgoing | undefined {
+    const readers = this.#clients.filter((c) => c.sticky && this.#idle(c, now, alive, undefined));
+    if (readers.length === 0 || claimants.length === 0) return undefined;
+    const client = this.#prng.pick(readers);
+    client.leader = this.#prng.pick(claimants);
+    const request = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
+    return this.#send(client, { ...request, type: "get" }, now, alive);
   }
 
   /**
@@ -219,7 +253,7 @@ export class Workload {
     const client = this.#prng.pick(
       this.#options.patienceMs === undefined
         ? this.#clients
-        : this.#clients.filter((c) => this.#idle(c, now, alive)),
+        : this.#clients.filter((c) => this.#idle(c, now, alive, claimants[0])),
     );
     const request = this.#sharedKeys.length > 0 ? this.#shared(client) : this.#own(client);
     if (client.sticky && request.type === "get" && claimants.length > 0) {
@@ -265,6 +299,9 @@ export class Workload {
     client.leader = reply.leader === BROADCAST ? undefined : reply.leader;
     if (reply.type !== "ok") return { retry: this.#send(client, record.request, now, alive) };
     record.okAt = now;
+    if (record.request.type === "put" && this.#options.readAfterWrite === true) {
+      return { written: record.request.key };
+    }
     if (record.request.type === "get") {
       if (typeof reply.value !== "string") {
         return { anomaly: { kind: "malformed_reply", mid: reply.MID, first: undefined, second } };
@@ -349,13 +386,21 @@ export class Workload {
     return { ...base, type: "put", value: md5(`${key}/${++this.#sharedPuts}`) };
   }
 
-  #idle(client: ClientState, now: number, alive: readonly Id[]): boolean {
+  /**
+   * Whether a closed-loop client may send again: its request was answered,
+   * or it gave up on it (patience spent, the replica crashed, or, under
+   * `followNewestClaim`, a put at a replica that no longer claims the newest
+   * term, as a client told of the new leader would).
+   */
+  #idle(client: ClientState, now: number, alive: readonly Id[], newest: Id | undefined): boolean {
     const { waitingFor } = client;
     if (waitingFor === undefined || waitingFor.firstReply !== undefined) return true;
     const { patienceMs = Infinity, getPatienceMs = patienceMs } = this.#options;
-    const waitedMs = now - waitingFor.invokedAt;
-    return waitedMs >= (waitingFor.request.type === "get" ? getPatienceMs : patienceMs) ||
-      !alive.includes(waitingFor.to);
+    const { request, to, invokedAt } = waitingFor;
+    const overtaken = this.#options.followNewestClaim === true && request.type === "put" &&
+      newest !== undefined && to !== newest;
+    return now - invokedAt >= (request.type === "get" ? getPatienceMs : patienceMs) ||
+      !alive.includes(to) || overtaken;
   }
 
   #send(client: ClientState, request: ClientRequest, now: number, alive: readonly Id[]): Outgoing {

@@ -158,3 +158,37 @@ Deno.test("an open-loop client is always idle", () => {
   workload.issue(0, replicas);
   assert.equal(workload.hasIdleClient(1, replicas), true);
 });
+
+Deno.test("a put at a replica that no longer claims the newest term is given up", () => {
+  const workload = new Workload(new Prng(8), ["0013"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    followNewestClaim: true,
+    patienceMs: 2000,
+  });
+  const { to } = workload.issue(0, replicas, ["0000"]);
+  assert.equal(to, "0000");
+  assert.equal(workload.hasIdleClient(10, replicas, ["0000"]), false);
+  assert.equal(workload.hasIdleClient(10, replicas, ["0002", "0000"]), true);
+});
+
+Deno.test("an acknowledged put makes an idle sticky reader read its key back", () => {
+  const workload = new Workload(new Prng(9), ["0013", "0014"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    stickyShare: 0.5,
+    readAfterWrite: true,
+  });
+  let put = workload.issue(0, replicas, ["0001"]);
+  while (put.request.type !== "put") put = workload.issue(1, replicas, ["0001"]);
+  const { written } = workload.receive(reply(put.request, "ok"), put.to, 2, 3, replicas);
+  assert.equal(written, put.request.key);
+  const read = workload.readBack(3, replicas, ["0002", "0001"], put.request.key);
+  assert.equal(read?.request.type, "get");
+  assert.equal(read?.request.src, "0013");
+  assert.equal(read?.request.key, put.request.key);
+  assert.ok(read !== undefined && ["0001", "0002"].includes(read.to));
+  assert.equal(workload.readBack(3, replicas, [], put.request.key), undefined);
+});
