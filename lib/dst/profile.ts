@@ -14,10 +14,11 @@
  *   leader; a long-delay tail delivers some messages past an election timeout;
  *   links are fast between the bursts. Clients run a closed loop on one
  *   shared key: half of them are sticky readers that read at any replica
- *   claiming to lead, deposed or not, and read the key back whenever a put is
- *   acknowledged; the others read and write at the newest leader, and give up
- *   on a put at a replica that no longer claims the newest term. Clusters have 3 or 5 replicas, where one follower's
- *   vote decides an election, and a run issues 3000 requests by default.
+ *   claiming to lead, deposed or not, and read the key back whenever a put
+ *   is acknowledged; the others read and write at the newest leader, and
+ *   give up on a put at a replica that no longer claims the newest term.
+ *   Clusters have 3 or 5 replicas, where one follower's vote decides an
+ *   election, and a run issues 3000 requests by default.
  * - `churn`: the `lease` profile, plus a new leader loses all its links, four
  *   times in five, the moment it wins, for between one minimum and two maximum
  *   election timeouts; AppendEntries carry one entry each. Terms then pile up
