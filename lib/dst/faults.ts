@@ -2,13 +2,16 @@
  * The fault schedule of one run, drawn entirely from its seed (TigerBeetle's
  * VOPR and FoundationDB's simulation draw a run's settings the same way): link
  * conditions that change over time, partitions, crashes, and replica clocks
- * that drift and jump within the bound a leader lease assumes.
+ * that drift and jump within the bound a leader lease assumes. The `lease`
+ * profile adds single links cut around the leader, a long-delay tail and late
+ * vote replies.
  *
  * @module
  */
 
 import type { LinkConditions } from "./network.ts";
 import type { Prng } from "./prng.ts";
+import type { DstProfile } from "./profile.ts";
 
 /**
  * How a partition splits the replicas, after the course's events
@@ -25,7 +28,26 @@ export type Fault =
   | { kind: "partition"; style: PartitionStyle; durationMs: number }
   | { kind: "crash"; target: "leader" | "follower" }
   | { kind: "clock_jump"; replica: number; forwardMs: number }
-  | { kind: "conditions"; conditions: LinkConditions };
+  | { kind: "conditions"; conditions: LinkConditions }
+  | {
+    /**
+     * One link (both directions unless `oneWay`) fails for `durationMs`
+     * while the others work: it loses each message with chance `lossRate`
+     * (1: everything), or with `stall` holds every message and delivers the
+     * backlog when it ends. It starts at the current leader
+     * (`from: "leader"`, when there is one) or at a replica picked when it
+     * fires, and ends at the `peer`-th of the other replicas in id order
+     * (modulo their count), so that one burst can cut each of the leader's
+     * links for its own time.
+     */
+    kind: "link_cut";
+    from: "leader" | "any";
+    peer: number;
+    oneWay: boolean;
+    lossRate: number;
+    stall: boolean;
+    durationMs: number;
+  };
 
 /** A fault and when it fires. */
 export interface TimedFault {
@@ -59,12 +81,50 @@ export interface FaultPlanOptions {
   electionTimeoutMinMs: number;
   /** The cores' lease. */
   leaseMs: number;
+  /**
+   * The cores' maximum election timeout, which the `lease` profile's link
+   * faults are timed against.
+   * @default {2 * electionTimeoutMinMs}
+   */
+  electionTimeoutMaxMs?: number;
+  /**
+   * Which fault modes to draw.
+   * @default {"default"}
+   */
+  profile?: DstProfile;
 }
 
 /** Highest message loss rate of the issue: 40 %. */
 const MAX_DROP_RATE = 0.4;
 /** At most this many clock jumps per run, so their sum stays inside the lease slack. */
 const MAX_CLOCK_JUMPS = 2;
+/**
+ * How long a link stays cut, in minimum election timeouts: most cuts outlast
+ * an election timeout, so that followers give up on the leader, but end at
+ * different times.
+ */
+const CUT_TIMEOUTS: [number, number] = [1, 2.5];
+/**
+ * How a link of a burst fails: it drops everything; or it loses most
+ * messages, so that a follower behind it times out now and then yet hears the
+ * leader between, and its pre-votes and acknowledgements interleave; or it
+ * stalls and then delivers its backlog, so that a candidate's requests and
+ * refusals reach a follower after it heard from the old leader again.
+ */
+const LINK_FAILURES = ["cut", "lossy", "stall"] as const;
+/**
+ * Chance that a leader's link fails one way only: mostly both ways, so that
+ * the leader cannot hear of a newer term from the replicas it lost.
+ */
+const LEADER_ONE_WAY_RATE = 0.2;
+/** Loss rate of a lossy link. */
+const LOSSY_LINK_LOSS: [number, number] = [0.5, 0.95];
+/** How long a link stays lossy, in minimum election timeouts. */
+const LOSSY_LINK_TIMEOUTS: [number, number] = [1, 6];
+/** Mean time between two bursts of link faults, in minimum election timeouts. */
+const BURST_SPACING_TIMEOUTS = 3;
+/** Chance that a burst of link cuts of the `lease` profile cuts the leader's links. */
+const LEADER_BURST_RATE = 0.75;
 
 /**
  * Draws a run's fault schedule.
@@ -80,7 +140,7 @@ const MAX_CLOCK_JUMPS = 2;
  * @returns The schedule.
  */
 export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan {
-  const { replicas, safetyMs, electionTimeoutMinMs, leaseMs } = options;
+  const { replicas, safetyMs, electionTimeoutMinMs, leaseMs, profile = "default" } = options;
   const slackMs = electionTimeoutMinMs - leaseMs;
   const maxRateDeviation = slackMs / 4 / electionTimeoutMinMs;
   const maxJumpMs = slackMs / 4 / MAX_CLOCK_JUMPS;
@@ -106,8 +166,102 @@ export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan 
     const fault = { kind: "clock_jump", replica: prng.int(0, replicas - 1) } as const;
     faults.push({ atMs: at(), fault: { ...fault, forwardMs: prng.float(0, maxJumpMs) } });
   }
+  if (profile !== "default") {
+    for (const { fault } of faults) {
+      if (fault.kind === "conditions") addLeaseConditions(prng, fault.conditions, options);
+    }
+    faults.push(...drawLinkCuts(prng, options));
+  }
   faults.sort((a, b) => a.atMs - b.atMs);
-  return { conditions: drawConditions(prng), clocks, faults };
+  const conditions = drawConditions(prng);
+  if (profile !== "default") addLeaseConditions(prng, conditions, options);
+  return { conditions, clocks, faults };
+}
+
+/**
+ * Bursts of single-link faults, about one every `BURST_SPACING_TIMEOUTS`.
+ * Most bursts isolate the leader: every link of it fails at nearly the same
+ * moment, mostly both ways, and all but one stay down past the maximum
+ * election timeout. The one left, cut or lossy, comes back between the
+ * minimum and the maximum: its follower has given up on the leader and
+ * pre-voted, and now hears from it again before the leader's check-quorum
+ * deposes it, while the others elect among themselves (the stale-read
+ * schedule of issue 8 starts that way). A few links elsewhere fail in the same
+ * burst, in any of the `LINK_FAILURES` ways.
+ */
+function drawLinkCuts(prng: Prng, options: FaultPlanOptions): TimedFault[] {
+  const { replicas, safetyMs, electionTimeoutMinMs } = options;
+  const { electionTimeoutMaxMs = 2 * electionTimeoutMinMs } = options;
+  const cuts: TimedFault[] = [];
+  const bursts = Math.max(
+    1,
+    Math.round(safetyMs / (BURST_SPACING_TIMEOUTS * electionTimeoutMinMs)),
+  );
+  for (let burst = bursts; burst > 0; burst--) {
+    const startMs = prng.float(0, safetyMs);
+    const at = (): number =>
+      prng.float(startMs, Math.min(safetyMs, startMs + electionTimeoutMinMs / 8));
+    const leaderLinks = prng.chance(LEADER_BURST_RATE) ? replicas - 1 : 0;
+    const early = prng.int(0, replicas - 2);
+    for (let peer = 0; peer < leaderLinks; peer++) {
+      const lossy = peer === early && prng.chance(0.5);
+      const durationMs = peer !== early
+        ? prng.float(electionTimeoutMaxMs, 2 * electionTimeoutMaxMs)
+        : lossy
+        ? electionTimeoutMinMs * prng.float(...LOSSY_LINK_TIMEOUTS)
+        : prng.float(electionTimeoutMinMs, electionTimeoutMaxMs);
+      cuts.push({
+        atMs: at(),
+        fault: {
+          kind: "link_cut",
+          from: "leader",
+          peer,
+          oneWay: prng.chance(LEADER_ONE_WAY_RATE),
+          lossRate: lossy ? prng.float(...LOSSY_LINK_LOSS) : 1,
+          stall: false,
+          durationMs,
+        },
+      });
+    }
+    for (let i = prng.int(leaderLinks === 0 ? 1 : 0, replicas - 1); i > 0; i--) {
+      const failure = prng.pick(LINK_FAILURES);
+      cuts.push({
+        atMs: at(),
+        fault: {
+          kind: "link_cut",
+          from: "any",
+          peer: prng.int(0, replicas - 2),
+          oneWay: prng.chance(0.5),
+          lossRate: failure === "lossy" ? prng.float(...LOSSY_LINK_LOSS) : 1,
+          stall: failure === "stall",
+          durationMs: electionTimeoutMinMs *
+            prng.float(...(failure === "lossy" ? LOSSY_LINK_TIMEOUTS : CUT_TIMEOUTS)),
+        },
+      });
+    }
+  }
+  return cuts;
+}
+
+/**
+ * Adds the `lease` profile's delays: a long-delay tail past the election
+ * timeout, and vote replies held back until their receiver hears from a
+ * leader again, so that a refusal carrying a newer term reaches a replica
+ * that has just acknowledged the old leader.
+ */
+function addLeaseConditions(
+  prng: Prng,
+  conditions: LinkConditions,
+  options: FaultPlanOptions,
+): void {
+  const { electionTimeoutMinMs } = options;
+  // Fast links between the bursts, so that a write at a new leader and a
+  // read at the old one fit into the few heartbeats before the old one learns.
+  conditions.delayMeanMs = prng.float(0.1, 2);
+  conditions.tailRate = prng.chance(0.3) ? 0 : prng.float(0, 0.05);
+  conditions.tailMinMs = electionTimeoutMinMs / 2;
+  conditions.tailMaxMs = electionTimeoutMinMs * 2;
+  conditions.lateVoteReplyRate = prng.float(0.3, 1);
 }
 
 /** Link behaviour: often clean, sometimes lossy, sometimes very lossy. */

@@ -26,6 +26,7 @@ export type InvariantName =
   | "committed_put_acknowledged"
   | "applied_state"
   | "linearizability"
+  | "lease_read_safety"
   | "liveness"
   | "replica_threw";
 
@@ -95,6 +96,11 @@ export class SafetyMonitor {
   /** Every entry known committed anywhere, by index; index 0 unused. */
   readonly #committed: Entry[] = [];
   readonly #committedFingerprints: string[] = [""];
+  /**
+   * By index, the term of the replica first seen committing the entry: the
+   * leader that committed it, which commits before anyone learns of it.
+   */
+  readonly #committedInTerm: number[] = [0];
   /** Prefix hash of every (index, term) pair seen in any log. */
   readonly #chainByIndexTerm = new Map<string, number>();
   readonly #fingerprints = new WeakMap<Entry, string>();
@@ -217,6 +223,7 @@ export class SafetyMonitor {
       const known = this.#committedFingerprints[index];
       if (known === undefined) {
         this.#committedFingerprints[index] = fingerprint;
+        this.#committedInTerm[index] = replica.currentTerm;
         this.#committed[index - 1] = replica.entryAt(index) as Entry;
       } else if (known !== fingerprint) {
         throw new InvariantViolation(
@@ -235,7 +242,13 @@ export class SafetyMonitor {
     track.lastApplied = lastApplied;
   }
 
-  /** One leader per term (§5.2) holding every entry committed so far (§5.4.1). */
+  /**
+   * One leader per term (§5.2) holding every entry committed in an earlier
+   * term (§5.4, Leader Completeness). Entries committed in its own term or
+   * later need not be there: a candidate cut off since an old term may still
+   * win that term with votes that arrive late, and can commit nothing in it.
+   * Commit terms grow with the index, so the entries to check are a prefix.
+   */
   #checkLeader(replica: ReplicaView, track: ReplicaTrack): void {
     const known = this.#leaders.get(replica.currentTerm);
     if (known === replica.id) return;
@@ -246,7 +259,12 @@ export class SafetyMonitor {
       );
     }
     this.#leaders.set(replica.currentTerm, replica.id);
-    for (let index = 1; index < this.#committedFingerprints.length; index++) {
+    for (
+      let index = 1;
+      index < this.#committedFingerprints.length &&
+      (this.#committedInTerm[index] as number) < replica.currentTerm;
+      index++
+    ) {
       if (track.fingerprints[index] !== this.#committedFingerprints[index]) {
         throw new InvariantViolation(
           "leader_completeness",

@@ -2,18 +2,22 @@
  * The deterministic simulation CLI:
  *
  * ```
- * deno task dst --seeds N [--from S] [--replicas 3..7] [--steps K] [--verbose]
+ * deno task dst --seeds N [--from S] [--replicas 3..7] [--steps K] [--profile P] [--verbose]
  * ```
  *
- * Runs seeds S … S+N-1 (S defaults to 1), prints each failing seed with the
- * invariant it broke, the last events before it and the command that replays
- * it, and ends with the line `N seeds, V violations`, after a line of totals
- * (simulated time, puts never answered, duplicate oks). Exits 0 only when V is 0. Reads no clock: time a long run with the shell's `time`.
+ * Runs seeds S … S+N-1 (S defaults to 1) under profile P (`default` unless
+ * given; `lease` aims at leader leases and votes, `churn` at logs of many
+ * terms, see `profile.ts`), prints each failing seed with the invariant it
+ * broke, the last events before it and the command that replays it, and ends
+ * with the line `N seeds, V violations`, after a line of totals (simulated
+ * time, puts never answered, duplicate oks). Exits 0 only when V is 0. Reads
+ * no clock: time a long run with the shell's `time`.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { type DstProfile, parseProfile } from "./profile.ts";
 import { runSimulation, type SimulationOptions, type SimulationResult } from "./simulation.ts";
 
 /** The parsed command line. */
@@ -22,6 +26,7 @@ export interface DstArguments {
   from: number;
   replicas: number | undefined;
   steps: number | undefined;
+  profile: DstProfile;
   verbose: boolean;
 }
 
@@ -30,7 +35,7 @@ export interface DstArguments {
  *
  * @param args The arguments after the script name.
  * @returns The settings.
- * @throws {RangeError} When a number is missing or out of range.
+ * @throws {RangeError} When a number is missing or out of range, or the profile is unknown.
  * @throws {TypeError} When an option is unknown.
  *
  * @example
@@ -48,6 +53,7 @@ export function parseDstArguments(args: readonly string[]): DstArguments {
       from: { type: "string", default: "1" },
       replicas: { type: "string" },
       steps: { type: "string" },
+      profile: { type: "string", default: "default" },
       verbose: { type: "boolean", default: false },
     },
     strict: true,
@@ -62,6 +68,7 @@ export function parseDstArguments(args: readonly string[]): DstArguments {
     steps: values.steps === undefined
       ? undefined
       : integerOption("steps", values.steps, 1, 1_000_000),
+    profile: parseProfile(values.profile),
     verbose: values.verbose,
   };
 }
@@ -99,6 +106,7 @@ export function runSeeds(
       seed,
       ...(settings.replicas === undefined ? {} : { replicas: settings.replicas }),
       ...(settings.steps === undefined ? {} : { steps: settings.steps }),
+      profile: settings.profile,
     });
     duplicates += result.stats.explainedDuplicates;
     lostPuts += result.stats.lostPuts;
@@ -151,6 +159,7 @@ function printFailure(
     `--seeds 1 --from ${result.seed}`,
     settings.replicas === undefined ? "" : ` --replicas ${settings.replicas}`,
     settings.steps === undefined ? "" : ` --steps ${settings.steps}`,
+    settings.profile === "default" ? "" : ` --profile ${settings.profile}`,
   ].join("");
   print(`  replay: deno task dst ${options} --verbose`);
 }

@@ -28,3 +28,4 @@ export {
   type SimulationViolation,
 } from "./simulation.ts";
 export { Prng } from "./prng.ts";
+export { DST_PROFILES, type DstProfile, parseProfile } from "./profile.ts";

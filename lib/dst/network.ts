@@ -1,11 +1,13 @@
 /**
- * The simulated network between replicas: every delay, loss, duplicate and
- * partition is drawn from the run's PRNG. Replies to clients and client
- * requests are never lost or partitioned (PROTOCOL.md section 3), only delayed.
+ * The simulated network between replicas: every delay, loss, duplicate,
+ * partition and cut link is drawn from the run's PRNG. Replies to clients and
+ * client requests are never lost or partitioned (PROTOCOL.md section 3), only
+ * delayed.
  *
  * @module
  */
 
+import type { OutboundMessage } from "../kv/messages.ts";
 import type { Id } from "../raft/messages.ts";
 import type { Prng } from "./prng.ts";
 
@@ -23,16 +25,43 @@ export interface LinkConditions {
   spikeRate: number;
   /** Longest such hold-back. */
   spikeMaxMs: number;
+  /**
+   * Chance that a message joins the long-delay tail: held back past an
+   * election timeout and then delivered, long after the sender moved on.
+   * @default {0}
+   */
+  tailRate?: number;
+  /**
+   * Shortest tail delay.
+   * @default {0}
+   */
+  tailMinMs?: number;
+  /**
+   * Longest tail delay.
+   * @default {0}
+   */
+  tailMaxMs?: number;
+  /**
+   * Chance that a pre-vote or vote refusal is held back until its receiver
+   * next hears from a leader: an old reply then arrives after a leader was
+   * followed, and the newer term it carries is adopted by a replica that has
+   * just acknowledged the old leader.
+   * @default {0}
+   */
+  lateVoteReplyRate?: number;
 }
 
 /** Links with no loss, duplication or long hold-back: the liveness phase's network. */
 export function calmConditions(conditions: LinkConditions): LinkConditions {
-  return { ...conditions, dropRate: 0, duplicateRate: 0, spikeRate: 0 };
+  const calm = { ...conditions, dropRate: 0, duplicateRate: 0, spikeRate: 0 };
+  if (conditions.tailRate !== undefined) calm.tailRate = 0;
+  if (conditions.lateVoteReplyRate !== undefined) calm.lateVoteReplyRate = 0;
+  return calm;
 }
 
 /**
- * The replica-to-replica links: conditions plus the directed links a partition
- * currently cuts.
+ * The replica-to-replica links: conditions, the directed links a partition
+ * currently cuts, and single links cut on their own while the others work.
  *
  * @example
  * ```ts
@@ -53,6 +82,10 @@ export class Network {
   conditions: LinkConditions;
   readonly #prng: Prng;
   readonly #cutLinks = new Set<string>();
+  /** Links cut or made lossy one at a time: the loss rate of each fault on them. */
+  readonly #downLinks = new Map<string, number[]>();
+  /** Links that hold every message until a time, then deliver them in order. */
+  readonly #stalledUntilMs = new Map<string, number>();
 
   /**
    * @param prng The network's own random stream.
@@ -85,18 +118,83 @@ export class Network {
     }
   }
 
-  /** Restores every link. */
+  /** Restores every link a partition cut; single cut links stay down. */
   heal(): void {
     this.#cutLinks.clear();
   }
 
   /**
+   * Makes one link, and its reverse unless `oneWay`, lose each message with
+   * chance `lossRate` (1 cuts it) on top of the conditions, until
+   * {@linkcode Network.restoreLink} with the same arguments undoes it.
+   * Overlapping faults on one link add up to the harshest of them.
+   *
    * @param from Sender.
    * @param to Receiver.
-   * @returns Whether a partition cuts the link.
+   * @param oneWay Whether only `from` → `to` is affected.
+   * @param lossRate Chance that a message on the link is lost, in (0, 1].
+   */
+  cutLink(from: Id, to: Id, oneWay: boolean, lossRate = 1): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      this.#downLinks.set(link, [...(this.#downLinks.get(link) ?? []), lossRate]);
+    }
+  }
+
+  /**
+   * Undoes one {@linkcode Network.cutLink} with the same arguments.
+   *
+   * @param from Sender.
+   * @param to Receiver.
+   * @param oneWay Whether only `from` → `to` was affected.
+   * @param lossRate The loss rate it set.
+   */
+  restoreLink(from: Id, to: Id, oneWay: boolean, lossRate = 1): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      const rates = this.#downLinks.get(link) ?? [];
+      rates.splice(rates.indexOf(lossRate), 1);
+      if (rates.length > 0) this.#downLinks.set(link, rates);
+      else this.#downLinks.delete(link);
+    }
+  }
+
+  /**
+   * Stalls one link, and its reverse unless `oneWay`: every message sent on it
+   * before `untilMs` arrives only after then, in the order sent, like the
+   * backlog of a connection that hung and came back.
+   *
+   * @param from Sender.
+   * @param to Receiver.
+   * @param oneWay Whether only `from` → `to` stalls.
+   * @param untilMs Simulated time at which the link delivers again.
+   */
+  stallLink(from: Id, to: Id, oneWay: boolean, untilMs: number): void {
+    for (const link of linkKeys(from, to, oneWay)) {
+      this.#stalledUntilMs.set(link, Math.max(untilMs, this.#stalledUntilMs.get(link) ?? 0));
+    }
+  }
+
+  /**
+   * @param from Sender.
+   * @param to Receiver.
+   * @returns Until when the link stalls: 0 or a past time when it does not.
+   */
+  stalledUntilMs(from: Id, to: Id): number {
+    return this.#stalledUntilMs.get(`${from}>${to}`) ?? 0;
+  }
+
+  /** Restores every link cut, made lossy or stalled on its own. */
+  restoreLinks(): void {
+    this.#downLinks.clear();
+    this.#stalledUntilMs.clear();
+  }
+
+  /**
+   * @param from Sender.
+   * @param to Receiver.
+   * @returns Whether a partition or a single-link cut blocks the link entirely.
    */
   isCut(from: Id, to: Id): boolean {
-    return this.#cutLinks.has(`${from}>${to}`);
+    return this.#cutLinks.has(`${from}>${to}`) || this.#linkLoss(from, to) >= 1;
   }
 
   /**
@@ -108,9 +206,28 @@ export class Network {
    */
   transmit(from: Id, to: Id): number[] {
     if (this.isCut(from, to) || this.#prng.chance(this.conditions.dropRate)) return [];
+    const linkLoss = this.#linkLoss(from, to);
+    // Drawn only on a lossy link, so that runs without one keep their stream.
+    if (linkLoss > 0 && this.#prng.chance(linkLoss)) return [];
     const delays = [this.#delay()];
     if (this.#prng.chance(this.conditions.duplicateRate)) delays.push(this.#delay());
     return delays;
+  }
+
+  /**
+   * Decides whether a vote refusal is held back until its receiver next hears
+   * from a leader (`lateVoteReplyRate`); the caller holds it and sends it then.
+   * Grants are never held: a late grant only slows an election down, while a
+   * late refusal carries the voter's term to a replica that moved on.
+   *
+   * @param message The message.
+   * @returns Whether to hold it.
+   */
+  holdsBack(message: OutboundMessage): boolean {
+    const { lateVoteReplyRate = 0 } = this.conditions;
+    const refusal = (message.type === "pre_vote_reply" || message.type === "request_vote_reply") &&
+        !message.granted || message.type === "request_vote";
+    return refusal && lateVoteReplyRate > 0 && this.#prng.chance(lateVoteReplyRate);
   }
 
   /** @returns The delay of a message between a client and a replica. */
@@ -119,9 +236,24 @@ export class Network {
     return delayMinMs + this.#prng.exponential(delayMeanMs);
   }
 
+  #linkLoss(from: Id, to: Id): number {
+    return Math.max(0, ...(this.#downLinks.get(`${from}>${to}`) ?? []));
+  }
+
   #delay(): number {
     const { delayMinMs, delayMeanMs, spikeRate, spikeMaxMs } = this.conditions;
-    const base = delayMinMs + this.#prng.exponential(delayMeanMs);
-    return this.#prng.chance(spikeRate) ? base + this.#prng.float(0, spikeMaxMs) : base;
+    const { tailRate = 0, tailMinMs = 0, tailMaxMs = 0 } = this.conditions;
+    let delayMs = delayMinMs + this.#prng.exponential(delayMeanMs);
+    if (this.#prng.chance(spikeRate)) delayMs += this.#prng.float(0, spikeMaxMs);
+    // Drawn only when enabled, so that runs without these modes keep their
+    // stream of draws, and with it their trace, unchanged.
+    if (tailRate > 0 && this.#prng.chance(tailRate)) {
+      delayMs += this.#prng.float(tailMinMs, tailMaxMs);
+    }
+    return delayMs;
   }
+}
+
+function linkKeys(from: Id, to: Id, oneWay: boolean): string[] {
+  return oneWay ? [`${from}>${to}`] : [`${from}>${to}`, `${to}>${from}`];
 }

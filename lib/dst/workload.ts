@@ -52,6 +52,8 @@ export interface ReplyOutcome {
   /** The retry with a new MID, after a redirect or fail. */
   retry?: Outgoing;
   anomaly?: ReplyAnomaly;
+  /** The key of a put this reply acknowledged, under `readAfterWrite`. */
+  written?: string;
 }
 
 /** Everything known about one MID. */
@@ -71,10 +73,14 @@ export interface RequestRecord {
 
 interface ClientState {
   id: Id;
+  /** Never strays and never forgets its leader: it follows only replies. */
+  sticky: boolean;
   /** Whom the client believes leads, from the last reply's `leader`. */
   leader: Id | undefined;
   /** Keys this client created, with the last value it sent for each. */
   lastSent: Map<string, string>;
+  /** A closed-loop client's request awaiting its reply. */
+  waitingFor?: RequestRecord;
 }
 
 /** How the clients behave. */
@@ -88,6 +94,55 @@ export interface WorkloadOptions {
    * leader could never be compared with a write committed by its successor.
    */
   strayRate: number;
+  /**
+   * When above 0, every request reads or writes one of this many keys shared
+   * by all clients, so that a read at one replica often follows a write at
+   * another; at 0 clients create and update their own keys, as the course's do.
+   * @default {0}
+   */
+  sharedKeys?: number;
+  /**
+   * Share of the clients that are sticky readers: with shared keys they only
+   * read, each get at
+   * a replica that claims to lead (picked among the claimants the caller
+   * names, as a client believing the `leader` field of any message would),
+   * even one deposed without knowing it; they never stray and ignore
+   * {@linkcode Workload.forgetLeaders}.
+   * @default {0}
+   */
+  stickyShare?: number;
+  /**
+   * Whether new requests, but the gets of sticky clients, go to the replica
+   * that claims to lead the newest term, as the course's simulator learns the
+   * leader from the messages it routes, rather than to the last leader a reply
+   * named.
+   * @default {false}
+   */
+  followNewestClaim?: boolean;
+  /**
+   * When set, clients run a closed loop: each waits for the reply to its
+   * request (retries included) before it sends another, but gives up after
+   * this long or when the replica it sent to crashed. That bounds how many
+   * operations overlap, which with few shared keys keeps the linearizability
+   * search decidable; unset, clients send whenever picked, as the course's do.
+   * @default {undefined}
+   */
+  patienceMs?: number;
+  /**
+   * How long a closed-loop client waits for the reply to a get: it can give up
+   * on reads sooner than on puts, since a read answered after the client moved
+   * on widens one operation, while every overlapping put multiplies the orders
+   * the linearizability search must try.
+   * @default {patienceMs}
+   */
+  getPatienceMs?: number;
+  /**
+   * Whether an acknowledged put makes an idle sticky reader read its key at
+   * once, as a client told of the write by its writer would: the read most
+   * likely to expose a deposed leader that still serves its lease.
+   * @default {false}
+   */
+  readAfterWrite?: boolean;
 }
 
 /** Share of gets that read a key another client wrote, to mix writers and readers. */
@@ -118,6 +173,10 @@ export class Workload {
   readonly #records = new Map<string, RequestRecord>();
   /** Every key some client created, for reads across clients. */
   readonly #keys: string[] = [];
+  /** The keys every client reads and writes, when the workload shares keys. */
+  readonly #sharedKeys: string[];
+  /** Puts to shared keys so far, which makes each value written distinct. */
+  #sharedPuts = 0;
   #duplicates = 0;
 
   /**
@@ -126,8 +185,16 @@ export class Workload {
    * @param options How the clients behave.
    */
   constructor(prng: Prng, clientIds: readonly Id[], options: WorkloadOptions) {
+    const { sharedKeys = 0, stickyShare = 0 } = options;
     this.#prng = prng;
-    this.#clients = clientIds.map((id) => ({ id, leader: undefined, lastSent: new Map() }));
+    const stickyClients = Math.round(clientIds.length * stickyShare);
+    this.#clients = clientIds.map((id, i) => ({
+      id,
+      sticky: i < stickyClients,
+      leader: undefined,
+      lastSent: new Map(),
+    }));
+    this.#sharedKeys = Array.from({ length: sharedKeys }, () => this.#randomString(12));
     this.#options = options;
   }
 
@@ -137,17 +204,64 @@ export class Workload {
   }
 
   /**
-   * Makes a random client send a new request.
+   * Whether some client may send a new request: always, unless clients run a
+   * closed loop and all of them wait for a reply.
+   *
+   * @param now Simulated time.
+   * @param alive Replicas still running.
+   * @param claimants Live replicas that claim to lead, newest term first.
+   * @returns Whether {@linkcode Workload.issue} may be called.
+   */
+  hasIdleClient(now: number, alive: readonly Id[], claimants: readonly Id[] = []): boolean {
+    return this.#clients.some((client) => this.#idle(client, now, alive, claimants[0]));
+  }
+
+  /**
+   * Makes an idle sticky reader read a key at one of the claimants, after a
+   * put of that key was acknowledged (`readAfterWrite`).
+   *
+   * @param now Simulated time.
+   * @param alive Replicas still running.
+   * @param claimants Live replicas that claim to lead, newest term first.
+   * @param key The key just written.
+   * @returns The get and its destination, or undefined when no reader is idle.
+   */
+  readBack(
+    now: number,
+    alive: readonly Id[],
+    claimants: readonly Id[],
+    key: string,
+  ): Outgoing | undefined {
+    const readers = this.#clients.filter((c) => c.sticky && this.#idle(c, now, alive, undefined));
+    if (readers.length === 0 || claimants.length === 0) return undefined;
+    const client = this.#prng.pick(readers);
+    client.leader = this.#prng.pick(claimants);
+    const request = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
+    return this.#send(client, { ...request, type: "get" }, now, alive);
+  }
+
+  /**
+   * Makes a random client send a new request (an idle one, under a closed loop).
    *
    * @param now Simulated time.
    * @param alive Replicas still running, at least one.
+   * @param claimants Live replicas that claim to lead, newest term first:
+   *   sticky clients read at any of them; other requests go to the first
+   *   under `followNewestClaim`.
    * @returns The request and its destination.
    */
-  issue(now: number, alive: readonly Id[]): Outgoing {
-    const client = this.#prng.pick(this.#clients);
-    const ownKeys = [...client.lastSent.keys()];
-    const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
-    const request = wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
+  issue(now: number, alive: readonly Id[], claimants: readonly Id[] = []): Outgoing {
+    const client = this.#prng.pick(
+      this.#options.patienceMs === undefined
+        ? this.#clients
+        : this.#clients.filter((c) => this.#idle(c, now, alive, claimants[0])),
+    );
+    const request = this.#sharedKeys.length > 0 ? this.#shared(client) : this.#own(client);
+    if (client.sticky && request.type === "get" && claimants.length > 0) {
+      client.leader = this.#prng.pick(claimants);
+    } else if (this.#options.followNewestClaim && claimants.length > 0) {
+      client.leader = claimants[0];
+    }
     return this.#send(client, request, now, alive);
   }
 
@@ -186,6 +300,9 @@ export class Workload {
     client.leader = reply.leader === BROADCAST ? undefined : reply.leader;
     if (reply.type !== "ok") return { retry: this.#send(client, record.request, now, alive) };
     record.okAt = now;
+    if (record.request.type === "put" && this.#options.readAfterWrite === true) {
+      return { written: record.request.key };
+    }
     if (record.request.type === "get") {
       if (typeof reply.value !== "string") {
         return { anomaly: { kind: "malformed_reply", mid: reply.MID, first: undefined, second } };
@@ -195,9 +312,9 @@ export class Workload {
     return {};
   }
 
-  /** Makes every client forget the leader, as `part_hard` and `kill_leader` do. */
+  /** Makes every client but the sticky ones forget the leader, as `part_hard` and `kill_leader` do. */
   forgetLeaders(): void {
-    for (const client of this.#clients) client.leader = undefined;
+    for (const client of this.#clients) if (!client.sticky) client.leader = undefined;
   }
 
   /** @returns Every MID sent so far with what happened to it. */
@@ -254,13 +371,48 @@ export class Workload {
     return { src: client.id, dst: BROADCAST, leader: BROADCAST, type: "put", MID: "", key, value };
   }
 
+  /** A get of a key the client wrote (or another client's), or a put of one of its own keys. */
+  #own(client: ClientState): ClientRequest {
+    const ownKeys = [...client.lastSent.keys()];
+    const wantsGet = this.#prng.chance(this.#options.mix) && ownKeys.length > 0;
+    return wantsGet ? this.#get(client, ownKeys) : this.#put(client, ownKeys);
+  }
+
+  /** A get or a put of a shared key. */
+  #shared(client: ClientState): ClientRequest {
+    const key = this.#prng.pick(this.#sharedKeys);
+    const base = { src: client.id, dst: BROADCAST, leader: BROADCAST, MID: "", key } as const;
+    // Sticky clients stand for the readers still attached to a deposed leader.
+    if (client.sticky || this.#prng.chance(this.#options.mix)) return { ...base, type: "get" };
+    return { ...base, type: "put", value: md5(`${key}/${++this.#sharedPuts}`) };
+  }
+
+  /**
+   * Whether a closed-loop client may send again: its request was answered,
+   * or it gave up on it (patience spent, the replica crashed, or, under
+   * `followNewestClaim`, a put at a replica that no longer claims the newest
+   * term, as a client told of the new leader would).
+   */
+  #idle(client: ClientState, now: number, alive: readonly Id[], newest: Id | undefined): boolean {
+    const { waitingFor } = client;
+    if (waitingFor === undefined || waitingFor.firstReply !== undefined) return true;
+    const { patienceMs = Infinity, getPatienceMs = patienceMs } = this.#options;
+    const { request, to, invokedAt } = waitingFor;
+    const overtaken = this.#options.followNewestClaim === true && request.type === "put" &&
+      newest !== undefined && to !== newest;
+    return now - invokedAt >= (request.type === "get" ? getPatienceMs : patienceMs) ||
+      !alive.includes(to) || overtaken;
+  }
+
   #send(client: ClientState, request: ClientRequest, now: number, alive: readonly Id[]): Outgoing {
-    const stray = this.#prng.chance(this.#options.strayRate);
+    const stray = !client.sticky && this.#prng.chance(this.#options.strayRate);
     const to = !stray && client.leader !== undefined && alive.includes(client.leader)
       ? client.leader
       : this.#prng.pick(alive);
     const sent = { ...request, dst: to, leader: client.leader ?? BROADCAST, MID: this.#mid() };
-    this.#records.set(sent.MID, { request: sent, to, invokedAt: now });
+    const record = { request: sent, to, invokedAt: now };
+    this.#records.set(sent.MID, record);
+    if (this.#options.patienceMs !== undefined) client.waitingFor = record;
     return { request: sent, to };
   }
 

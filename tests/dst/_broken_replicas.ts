@@ -83,3 +83,21 @@ export function throwingReplica(options: KvServerOptions): SimulatedReplica {
     return undefined;
   });
 }
+
+/** The leader answers every get from its applied state, with no lease or ReadIndex round. */
+export function unconfirmedLeaderReadReplica(options: KvServerOptions): SimulatedReplica {
+  return new InterceptingReplica(
+    options,
+    (core, message) =>
+      message.type === "get" && core.role === "leader"
+        ? {
+          src: core.id,
+          dst: message.src,
+          leader: core.id,
+          type: "ok",
+          MID: message.MID,
+          value: core.read(message.key),
+        }
+        : undefined,
+  );
+}

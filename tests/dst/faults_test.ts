@@ -55,3 +55,46 @@ Deno.test("fault plans mix every kind of fault over many seeds", () => {
     "partition one_way",
   ]);
 });
+
+Deno.test("the default profile draws no link faults and no lease delays", () => {
+  for (let seed = 0; seed < 100; seed++) {
+    const options = { replicas: 5, safetyMs: 5000, electionTimeoutMinMs: 600, leaseMs: 480 };
+    const plan = drawFaultPlan(new Prng(seed), options);
+    assert.ok(plan.faults.every(({ fault }) => fault.kind !== "link_cut"));
+    assert.equal(plan.conditions.tailRate, undefined);
+    assert.deepEqual(plan, drawFaultPlan(new Prng(seed), { ...options, profile: "default" }));
+  }
+});
+
+Deno.test("lease bursts cut every link of the leader long, but one that comes back or is lossy", () => {
+  const electionTimeoutMinMs = 300;
+  const electionTimeoutMaxMs = 600;
+  let leaderBursts = 0;
+  for (let seed = 0; seed < 100; seed++) {
+    const replicas = 3 + (seed % 3);
+    const plan = drawFaultPlan(new Prng(seed), {
+      replicas,
+      safetyMs: 20_000,
+      electionTimeoutMinMs,
+      electionTimeoutMaxMs,
+      leaseMs: 240,
+      profile: "lease",
+    });
+    assert.ok(plan.faults.every(({ atMs }) => atMs >= 0 && atMs <= 20_000));
+    assert.ok((plan.conditions.lateVoteReplyRate ?? 0) >= 0.3);
+    const cuts = plan.faults.flatMap(({ fault }) => fault.kind === "link_cut" ? [fault] : []);
+    const leaderCuts = cuts.filter((cut) => cut.from === "leader");
+    assert.equal(leaderCuts.length % (replicas - 1), 0);
+    leaderBursts += leaderCuts.length / (replicas - 1);
+    assert.ok(leaderCuts.every((cut) => !cut.stall));
+    const early = leaderCuts.filter((cut) =>
+      cut.lossRate < 1 || cut.durationMs < electionTimeoutMaxMs
+    );
+    assert.equal(early.length, leaderCuts.length / (replicas - 1));
+    for (const cut of cuts) {
+      assert.ok(cut.lossRate > 0 && cut.lossRate <= 1);
+      assert.ok(cut.peer >= 0 && cut.peer < replicas - 1);
+    }
+  }
+  assert.ok(leaderBursts > 100);
+});

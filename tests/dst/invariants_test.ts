@@ -124,3 +124,16 @@ Deno.test("a store that differs from the replayed committed log is caught", () =
   monitor.observe(stale);
   assert.throws(() => monitor.checkAppliedState(stale, ["k"]), /applied_state/);
 });
+
+Deno.test("a leader of an old term need not hold entries committed in a later term", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { role: "leader", currentTerm: 2, log: [{ term: 2 }] }));
+  monitor.observe(
+    replica("0000", { role: "leader", currentTerm: 2, log: [{ term: 2 }], commitIndex: 1 }),
+  );
+  monitor.observe(replica("0001", { role: "leader", currentTerm: 1 }));
+  assert.throws(
+    () => monitor.observe(replica("0002", { role: "leader", currentTerm: 3 })),
+    /leader_completeness: 0002 became leader of term 3 without the committed entry/,
+  );
+});

@@ -3,7 +3,7 @@ import { parseDstArguments, runSeeds } from "../../lib/dst/main.ts";
 import { runSimulation } from "../../lib/dst/mod.ts";
 import { forgetfulPutReplica } from "./_broken_replicas.ts";
 
-Deno.test("the command line takes seeds, start, replicas, steps and verbose", () => {
+Deno.test("the command line takes seeds, start, replicas, steps, profile and verbose", () => {
   assert.deepEqual(
     parseDstArguments([
       "--seeds",
@@ -14,9 +14,16 @@ Deno.test("the command line takes seeds, start, replicas, steps and verbose", ()
       "7",
       "--steps",
       "30",
+      "--profile",
+      "lease",
       "--verbose",
     ]),
-    { seeds: 5, from: 9, replicas: 7, steps: 30, verbose: true },
+    { seeds: 5, from: 9, replicas: 7, steps: 30, profile: "lease", verbose: true },
+  );
+  assert.equal(parseDstArguments([]).profile, "default");
+  assert.throws(
+    () => parseDstArguments(["--profile", "fast"]),
+    /--profile is fast: it must be one of default, lease, churn/,
   );
   assert.throws(
     () => parseDstArguments(["--replicas", "2"]),

@@ -91,3 +91,104 @@ Deno.test("puts write distinct MD5-chained values and gets read written keys", (
   }
   assert.ok(workload.history().some((op) => op.kind === "get"));
 });
+
+Deno.test("sticky readers only read, at any replica that claims to lead", () => {
+  const workload = new Workload(new Prng(3), ["0013", "0014"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    stickyShare: 0.5,
+  });
+  const claimants = ["0002", "0000"];
+  const reads = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const { request, to } = workload.issue(i, replicas, claimants);
+    if (request.src === "0013") {
+      assert.equal(request.type, "get");
+      reads.add(to);
+    } else {
+      assert.equal(request.type, "put");
+    }
+  }
+  assert.deepEqual([...reads].sort(), ["0000", "0002"]);
+});
+
+Deno.test("other clients send to the replica that claims the newest term", () => {
+  const workload = new Workload(new Prng(4), ["0013"], {
+    mix: 0.5,
+    strayRate: 0,
+    sharedKeys: 2,
+    followNewestClaim: true,
+  });
+  for (let i = 0; i < 20; i++) {
+    assert.equal(workload.issue(i, replicas, ["0002", "0000"]).to, "0002");
+  }
+});
+
+Deno.test("shared keys get a distinct value from every put", () => {
+  const workload = new Workload(new Prng(6), ["0013", "0014", "0015"], {
+    mix: 0,
+    strayRate: 0.2,
+    sharedKeys: 2,
+  });
+  const puts = Array.from({ length: 50 }, (_, i) => workload.issue(i, replicas).request);
+  assert.equal(new Set(puts.map((put) => put.key)).size, 2);
+  assert.equal(new Set(puts.map((put) => put.type === "put" ? put.value : "")).size, 50);
+});
+
+Deno.test("a closed-loop client waits for its reply, up to its patience", () => {
+  const workload = new Workload(new Prng(7), ["0013"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    patienceMs: 500,
+    getPatienceMs: 50,
+  });
+  const { request, to } = workload.issue(0, replicas);
+  assert.equal(request.type, "put");
+  assert.equal(workload.hasIdleClient(100, replicas), false);
+  assert.equal(workload.hasIdleClient(500, replicas), true);
+  assert.equal(workload.hasIdleClient(100, replicas.filter((id) => id !== to)), true);
+  workload.receive(reply(request, "ok"), to, 1, 2, replicas);
+  assert.equal(workload.hasIdleClient(3, replicas), true);
+});
+
+Deno.test("an open-loop client is always idle", () => {
+  const workload = new Workload(new Prng(7), ["0013"], { mix: 0, strayRate: 0 });
+  workload.issue(0, replicas);
+  assert.equal(workload.hasIdleClient(1, replicas), true);
+});
+
+Deno.test("a put at a replica that no longer claims the newest term is given up", () => {
+  const workload = new Workload(new Prng(8), ["0013"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    followNewestClaim: true,
+    patienceMs: 2000,
+  });
+  const { to } = workload.issue(0, replicas, ["0000"]);
+  assert.equal(to, "0000");
+  assert.equal(workload.hasIdleClient(10, replicas, ["0000"]), false);
+  assert.equal(workload.hasIdleClient(10, replicas, ["0002", "0000"]), true);
+});
+
+Deno.test("an acknowledged put makes an idle sticky reader read its key back", () => {
+  const workload = new Workload(new Prng(9), ["0013", "0014"], {
+    mix: 0,
+    strayRate: 0,
+    sharedKeys: 1,
+    stickyShare: 0.5,
+    readAfterWrite: true,
+  });
+  let put = workload.issue(0, replicas, ["0001"]);
+  while (put.request.type !== "put") put = workload.issue(1, replicas, ["0001"]);
+  const { written } = workload.receive(reply(put.request, "ok"), put.to, 2, 3, replicas);
+  assert.equal(written, put.request.key);
+  const read = workload.readBack(3, replicas, ["0002", "0001"], put.request.key);
+  assert.equal(read?.request.type, "get");
+  assert.equal(read?.request.src, "0013");
+  assert.equal(read?.request.key, put.request.key);
+  assert.ok(read !== undefined && ["0001", "0002"].includes(read.to));
+  assert.equal(workload.readBack(3, replicas, [], put.request.key), undefined);
+});
