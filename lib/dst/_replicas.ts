@@ -7,13 +7,11 @@
  */
 
 import type { InboundMessage, OutboundMessage } from "../kv/messages.ts";
-import { BROADCAST, type Id } from "../raft/messages.ts";
+import { BROADCAST, type Id, ID_PATTERN } from "../raft/messages.ts";
 import type { ReplicaClock } from "./clock.ts";
 import { InvariantViolation } from "./invariants.ts";
 import type { SimulatedReplica } from "./replica.ts";
 import type { World } from "./_world.ts";
-
-const HEX_ID = /^[0-9A-F]{4}$/;
 
 /** Drives the replicas of one run. */
 export class ReplicaDriver {
@@ -216,8 +214,8 @@ function guard(id: Id, call: string, enter: () => void): void {
 function checkEnvelope(from: Id, message: OutboundMessage): void {
   const { src, dst, leader, type } = message as Partial<OutboundMessage>;
   if (
-    src !== from || typeof dst !== "string" || !HEX_ID.test(dst) ||
-    typeof leader !== "string" || !HEX_ID.test(leader) || typeof type !== "string"
+    src !== from || typeof dst !== "string" || !ID_PATTERN.test(dst) ||
+    typeof leader !== "string" || !ID_PATTERN.test(leader) || typeof type !== "string"
   ) {
     throw new InvariantViolation(
       "well_formed_messages",
