@@ -54,3 +54,20 @@ export function memoryOutput(): Output & { lines: string[] } {
   const lines: string[] = [];
   return { lines, line: (text) => void lines.push(text), progress() {}, endProgress() {} };
 }
+
+/**
+ * Runs a command's `main` with Ctrl-C wired to an AbortSignal, then exits with
+ * its status, or 130 when interrupted.
+ *
+ * @param main The command: its arguments and a signal in, an exit status out.
+ */
+export async function runCommand(
+  main: (args: string[], signal: AbortSignal) => Promise<number>,
+): Promise<never> {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const status = await main(Deno.args, controller.signal);
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.exit(controller.signal.aborted ? 130 : status);
+}

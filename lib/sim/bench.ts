@@ -20,7 +20,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { Output } from "./_console.ts";
+import { type Output, runCommand } from "./_console.ts";
 import { randomSeed } from "./_prng.ts";
 import {
   benchJson,
@@ -278,11 +278,4 @@ class Bench {
   }
 }
 
-if (import.meta.main) {
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  const status = await main(Deno.args, controller.signal);
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.exit(controller.signal.aborted ? 130 : status);
-}
+if (import.meta.main) await runCommand(main);

@@ -18,7 +18,7 @@
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
-import { consoleOutput, type Output } from "./_console.ts";
+import { consoleOutput, type Output, runCommand } from "./_console.ts";
 import { randomSeed } from "./_prng.ts";
 import { loadConfig, parseConfig, type SimConfig } from "./config.ts";
 import { checkProgram } from "./replicas.ts";
@@ -271,11 +271,4 @@ function fail(error: unknown): number {
   return EXIT_USAGE;
 }
 
-if (import.meta.main) {
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  const status = await main(Deno.args, controller.signal);
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.exit(controller.signal.aborted ? 130 : status);
-}
+if (import.meta.main) await runCommand(main);
