@@ -43,7 +43,7 @@ const MAX_SEPARATE_APPENDS = 4;
 
 /**
  * Most entries a broadcast carries for followers behind the newest: one far
- * behind gets its backlog in AppendEntries of its own, so a burst of puts after
+ * behind gets its backlog in AppendEntries of its own, so a burst of proposals after
  * a heal does not make every broadcast a full 16 KB batch.
  */
 const MAX_BROADCAST_BACKLOG = 8;
@@ -52,10 +52,10 @@ const MAX_BROADCAST_BACKLOG = 8;
  * Above this many hedges per round (a moving average), new entries go to every
  * follower. A round to two of four followers commits at once when both round
  * trips succeed, (1-p)^4 of rounds at a loss rate p per message. Measured on
- * the in-memory network of tests/raft (150 puts 150 ms apart, four seeds): at
- * 10 % loss a bare majority costs 5.8 messages a put against 9.1 for all four,
- * at the same put p50; at 30 % loss the average passes 1 and sending to all
- * four halves the put p50 (2.1 against 6.3 ms).
+ * the in-memory network of tests/raft (150 proposals 150 ms apart, four seeds):
+ * at 10 % loss a bare majority costs 5.8 messages an entry against 9.1 for all
+ * four, at the same median commit time; at 30 % loss the average passes 1 and
+ * sending to all four cuts the median commit time from 6.3 to 2.1 ms.
  */
 const HEDGES_PER_ROUND_TO_SEND_ALL = 0.9;
 
@@ -587,7 +587,7 @@ export class RaftNode {
       this.#scheduleRetransmit(progress, now);
       // A follower catching up gets its next batch at once (pipelining); one
       // that only lacks the newest entries gets them with its next turn, so a
-      // burst of puts does not make every acknowledgement cost another message.
+      // burst of proposals does not make every acknowledgement cost another message.
       if (this.#log.lastIndex - progress.matchIndex > MAX_BROADCAST_BACKLOG) {
         this.#maybeSendAppend(message.src, progress, now);
       }
