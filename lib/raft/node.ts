@@ -660,7 +660,7 @@ export class RaftNode {
     this.#lastRoundIndex = this.#log.lastIndex;
     const wanting: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
-      if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
+      if (this.#wantsEntries(progress)) {
         wanting.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
       }
     }
@@ -738,8 +738,13 @@ export class RaftNode {
       : progress.nextIndex;
   }
 
+  /** Whether the follower lacks entries not sent to it yet, and may be sent some now. */
+  #wantsEntries(progress: Progress): boolean {
+    return progress.canSend && progress.nextIndex <= this.#log.lastIndex;
+  }
+
   #maybeSendAppend(peer: Id, progress: Progress, now: number): void {
-    if (progress.canSend && progress.nextIndex <= this.#log.lastIndex) {
+    if (this.#wantsEntries(progress)) {
       this.#sendAppend(peer, progress, now);
     }
   }
@@ -921,7 +926,7 @@ export class RaftNode {
    * an empty AppendEntries anchored at its match index.
    */
   #heartbeatTarget(peer: Id, progress: Progress): RoundTarget {
-    const withEntries = progress.canSend && progress.nextIndex <= this.#log.lastIndex;
+    const withEntries = this.#wantsEntries(progress);
     const start = withEntries ? this.#appendStart(progress) : progress.matchIndex + 1;
     return { peer, progress, start, withEntries };
   }

@@ -33,6 +33,9 @@ export interface Driven<O> {
   ready(): { messages: O[]; deadline: number };
 }
 
+/** Node `0000` of five at time 0, in the tests' timing (random draws are each node's own). */
+const NODE_0000 = { id: "0000", peers: PEERS, now: 0, ...TEST_TIMING } as const;
+
 /**
  * A Raft core `0000` in a five-replica cluster.
  *
@@ -42,14 +45,7 @@ export interface Driven<O> {
 export function makeNode(
   options: Partial<Omit<RaftOptions, "id" | "peers">> = {},
 ): RaftNode {
-  return new RaftNode({
-    id: "0000",
-    peers: PEERS,
-    now: 0,
-    random: seededRandom(3),
-    ...TEST_TIMING,
-    ...options,
-  });
+  return new RaftNode({ ...NODE_0000, random: seededRandom(3), ...options });
 }
 
 /**
@@ -61,14 +57,7 @@ export function makeNode(
 export function makeReplica(
   options: Partial<Omit<KvServerOptions, "id" | "peers">> = {},
 ): ServedReplica {
-  return new ServedReplica({
-    id: "0000",
-    peers: PEERS,
-    now: 0,
-    random: seededRandom(3),
-    ...TEST_TIMING,
-    ...options,
-  });
+  return new ServedReplica({ ...NODE_0000, random: seededRandom(3), ...options });
 }
 
 /**
