@@ -49,6 +49,16 @@ const MAX_SEPARATE_APPENDS = 4;
 const MAX_BROADCAST_BACKLOG = 8;
 
 /**
+ * Most followers far behind with a batch of entries in flight at once, cluster-wide.
+ * A batch may fill {@linkcode MAX_APPEND_BYTES}, which the receiving kernel charges
+ * 16.6 KB; four stay under a third of a default 208 KB socket buffer, so a leader
+ * catching up a whole partition's side never bursts more than that. One batch per far
+ * follower was 20 batches at once in a 21-replica cluster, and the simulator's own
+ * socket overflowed (issue 11). The next batch goes as an acknowledgement frees a slot.
+ */
+const MAX_CATCH_UPS_IN_FLIGHT = 4;
+
+/**
  * Above this many hedges per round (a moving average), new entries go to every
  * follower. A round to two of four followers commits at once when both round
  * trips succeed, (1-p)^4 of rounds at a loss rate p per message. Measured on
@@ -585,12 +595,10 @@ export class RaftNode {
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#scheduleRetransmit(progress, now);
-      // A follower catching up gets its next batch at once (pipelining); one
-      // that only lacks the newest entries gets them with its next turn, so a
-      // burst of proposals does not make every acknowledgement cost another message.
-      if (this.#log.lastIndex - progress.matchIndex > MAX_BROADCAST_BACKLOG) {
-        this.#maybeSendAppend(message.src, progress, now);
-      }
+      // Followers catching up get their next batch as acknowledgements free a
+      // slot; one that only lacks the newest entries gets them with its next turn,
+      // so a burst of proposals does not make every acknowledgement cost a message.
+      this.#continueCatchUps(now);
     } else {
       this.#backtrack(message, progress, now);
     }
@@ -603,14 +611,21 @@ export class RaftNode {
    */
   #backtrack(message: AppendEntriesReply, progress: Progress, now: number): void {
     // A probed follower answers its probe; its rejections of anything else (an
-    // older probe, a broadcast it was not a target of) are stale.
-    if (progress.state === "probe" && message.sentAt !== progress.probeSentAt) return;
+    // older probe, a broadcast it was not a target of) are stale. So are a
+    // replicating follower's rejections of what was sent before the entries it
+    // has in flight (a broadcast it could not fit, sent before its catch-up batch):
+    // that batch is answered next, and probing now would send it twice.
+    const stale = progress.state === "probe"
+      ? message.sentAt !== progress.probeSentAt
+      : progress.hasEntriesInFlight && message.sentAt < progress.lastSentAt;
+    if (stale) return;
     const lastOfTerm = message.conflictTerm > 0
       ? this.#log.lastIndexOfTerm(message.conflictTerm)
       : 0;
     const nextIndex = lastOfTerm > 0 ? lastOfTerm + 1 : message.conflictIndex;
     progress.becomeProbe(Math.min(nextIndex, this.#log.lastIndex + 1));
-    this.#sendAppend(message.src, progress, now);
+    if (this.#isFarBehind(progress)) this.#continueCatchUps(now);
+    else this.#sendAppend(message.src, progress, now);
   }
 
   /**
@@ -743,10 +758,34 @@ export class RaftNode {
     return progress.canSend && progress.nextIndex <= this.#log.lastIndex;
   }
 
-  #maybeSendAppend(peer: Id, progress: Progress, now: number): void {
-    if (this.#wantsEntries(progress)) {
-      this.#sendAppend(peer, progress, now);
+  /** Whether the follower lacks more than a broadcast carries, so it is caught up apart. */
+  #isFarBehind(progress: Progress): boolean {
+    return this.#log.lastIndex - progress.matchIndex > MAX_BROADCAST_BACKLOG;
+  }
+
+  /**
+   * How many more far followers may be sent a batch now. A follower that has not
+   * answered lately holds no slot: the retransmit timer paces what it is sent, and
+   * a dead follower would otherwise hold one for good.
+   */
+  #freeCatchUpSlots(now: number): number {
+    let busy = 0;
+    for (const progress of this.#progress.followers.values()) {
+      const holdsSlot = progress.hasEntriesInFlight && this.#answeredRecently(progress, now);
+      if (holdsSlot && this.#isFarBehind(progress)) busy++;
     }
+    return Math.max(0, MAX_CATCH_UPS_IN_FLIGHT - busy);
+  }
+
+  /** Sends far followers their next batch while slots are free, least recently sent first. */
+  #continueCatchUps(now: number): void {
+    const free = this.#freeCatchUpSlots(now);
+    if (free === 0) return;
+    const waiting = [...this.#progress.followers].filter(([, progress]) =>
+      this.#isFarBehind(progress) && this.#wantsEntries(progress) && !progress.hasEntriesInFlight
+    );
+    waiting.sort(([, a], [, b]) => a.lastSentAt - b.lastSentAt);
+    for (const [peer, progress] of waiting.slice(0, free)) this.#sendAppend(peer, progress, now);
   }
 
   #sendAppend(peer: Id, progress: Progress, now: number, retransmit = false): void {
@@ -779,7 +818,7 @@ export class RaftNode {
       const far = targets.filter((target) => isFar(target) && !target.progress.hasEntriesInFlight)
         .sort((a, b) => a.progress.lastSentAt - b.progress.lastSentAt);
       this.#sendBroadcast(targets.filter((target) => !isFar(target)), nearFrom, now, quiet);
-      for (const target of far.slice(0, MAX_SEPARATE_APPENDS)) {
+      for (const target of far.slice(0, this.#freeCatchUpSlots(now))) {
         this.#sendSeparate(target, now, quiet);
       }
     } else {
