@@ -676,7 +676,12 @@ export class RaftNode {
     const wanting: RoundTarget[] = [];
     for (const [peer, progress] of this.#progress.followers) {
       if (this.#wantsEntries(progress)) {
-        wanting.push({ peer, progress, start: this.#appendStart(progress), withEntries: true });
+        wanting.push({
+          peer,
+          progress,
+          start: this.#appendStart(progress, now),
+          withEntries: true,
+        });
       }
     }
     const replicating = wanting.filter(({ progress }) => progress.state === "replicate");
@@ -742,13 +747,17 @@ export class RaftNode {
    * Where the next AppendEntries to a follower starts: at `nextIndex`, entries
    * not sent yet (pipelining). A retransmission (the retransmit timer, or the
    * hedge a few round trips after a round) sends a replicating follower again
-   * every entry it has not acknowledged, while they fit in one message. New
-   * rounds never resend: when acknowledgements lag, as on a starved machine,
-   * resending the unacknowledged window with every put made each round a
-   * full-size batch per follower (issue 11).
+   * every entry it has not acknowledged, while they fit in one message; so does
+   * a new round to a follower whose acknowledgement is overdue by the hedge's
+   * margin (lost, under loss): sent only its new entries, it would refuse them
+   * for the gap and need them again, two messages more and a round trip later.
+   * A round never resends what is merely in flight: when acknowledgements lag,
+   * as on a starved machine, resending the unacknowledged window with every put
+   * made each round a full-size batch per follower (issue 11).
    */
-  #appendStart(progress: Progress, retransmit = false): number {
-    return retransmit && progress.state === "replicate" && this.#unacknowledgedFit(progress)
+  #appendStart(progress: Progress, now: number, retransmit = false): number {
+    const resend = retransmit || progress.lastSentAt + this.#hedgeDelayMs() <= now;
+    return resend && progress.state === "replicate" && this.#unacknowledgedFit(progress)
       ? progress.matchIndex + 1
       : progress.nextIndex;
   }
@@ -789,7 +798,7 @@ export class RaftNode {
   }
 
   #sendAppend(peer: Id, progress: Progress, now: number, retransmit = false): void {
-    const start = this.#appendStart(progress, retransmit);
+    const start = this.#appendStart(progress, now, retransmit);
     this.#sendRound([{ peer, progress, start, withEntries: true }], now);
   }
 
@@ -808,19 +817,23 @@ export class RaftNode {
     const quiet = repliers === undefined ? {} : { repliers };
     if (targets.length === this.peers.length || targets.length > MAX_SEPARATE_APPENDS) {
       // Followers far behind would make every broadcast carry their backlog;
-      // they are caught up separately instead, a few per round, each with one
-      // batch in flight at a time (the next goes when it is acknowledged), so
-      // catching up is paced by round trips, not by how fast puts arrive. The
-      // broadcast reaches them too: one that does not fit is refused, and the
-      // refusal makes it probed.
+      // they are caught up separately instead, while catch-up slots are free,
+      // each with one batch in flight at a time (the next goes when one is
+      // acknowledged), so catching up is paced by round trips, not by how fast
+      // puts arrive. The broadcast reaches the others that are far behind too,
+      // so each target hears from the leader: one that does not fit is refused,
+      // and the refusal makes it probed.
       const nearFrom = this.#log.lastIndex + 1 - MAX_BROADCAST_BACKLOG;
       const isFar = (target: RoundTarget) => target.withEntries && target.start < nearFrom;
-      const far = targets.filter((target) => isFar(target) && !target.progress.hasEntriesInFlight)
-        .sort((a, b) => a.progress.lastSentAt - b.progress.lastSentAt);
-      this.#sendBroadcast(targets.filter((target) => !isFar(target)), nearFrom, now, quiet);
-      for (const target of far.slice(0, this.#freeCatchUpSlots(now))) {
-        this.#sendSeparate(target, now, quiet);
-      }
+      const far = targets.filter(isFar).sort((a, b) =>
+        a.progress.lastSentAt - b.progress.lastSentAt
+      );
+      const caughtUp = far.filter((target) => !target.progress.hasEntriesInFlight)
+        .slice(0, this.#freeCatchUpSlots(now));
+      const waiting = far.filter((target) => !caughtUp.includes(target));
+      const near = targets.filter((target) => !isFar(target));
+      this.#sendBroadcast(near, waiting, nearFrom, now, quiet);
+      for (const target of caughtUp) this.#sendSeparate(target, now, quiet);
     } else {
       for (const target of targets) this.#sendSeparate(target, now, quiet);
     }
@@ -832,16 +845,20 @@ export class RaftNode {
   /**
    * One AppendEntries to every peer, from the lowest start of `targets` but not
    * below `nearFrom`: a heartbeat target far behind (the leader knows little of
-   * its log) gets it anchored there, and refuses it if that does not fit.
+   * its log) gets it anchored there, and refuses it if that does not fit. The
+   * `waiting` targets, far behind, take it as a heartbeat.
    */
   #sendBroadcast(
     targets: readonly RoundTarget[],
+    waiting: readonly RoundTarget[],
     nearFrom: number,
     now: number,
     quiet: { repliers?: Id[] },
   ): void {
-    if (targets.length === 0) return;
-    const from = Math.max(nearFrom, Math.min(...targets.map((target) => target.start)));
+    if (targets.length === 0 && waiting.length === 0) return;
+    const from = targets.length === 0
+      ? nearFrom
+      : Math.max(nearFrom, Math.min(...targets.map((target) => target.start)));
     const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
     // A broadcast for some of the followers only: the others take the entries
     // without answering, so a round costs as many answers as it has targets.
@@ -850,6 +867,7 @@ export class RaftNode {
       : quiet;
     this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...repliers });
     for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
+    for (const { progress } of waiting) progress.sentHeartbeat(now);
   }
 
   /** One AppendEntries to one follower: its entries from `start`, or a heartbeat. */
@@ -928,10 +946,10 @@ export class RaftNode {
             progress.state === "replicate" ? progress.matchIndex + 1 : progress.nextIndex,
           );
         }
-        const start = this.#appendStart(progress, true);
+        const start = this.#appendStart(progress, now, true);
         targets.push({ peer, progress, start, withEntries: true });
       } else if (progress.lastSentAt + this.#options.heartbeatIntervalMs <= now) {
-        targets.push(this.#heartbeatTarget(peer, progress));
+        targets.push(this.#heartbeatTarget(peer, progress, now));
       }
     }
     this.#sendRound(targets, now, this.#quietRepliers(targets, now));
@@ -964,14 +982,17 @@ export class RaftNode {
    * A heartbeat for a follower: its missing entries when it may take them, else
    * an empty AppendEntries anchored at its match index.
    */
-  #heartbeatTarget(peer: Id, progress: Progress): RoundTarget {
+  #heartbeatTarget(peer: Id, progress: Progress, now: number): RoundTarget {
     const withEntries = this.#wantsEntries(progress);
-    const start = withEntries ? this.#appendStart(progress) : progress.matchIndex + 1;
+    const start = withEntries ? this.#appendStart(progress, now) : progress.matchIndex + 1;
     return { peer, progress, start, withEntries };
   }
 
   #sendHeartbeats(targets: readonly [Id, Progress][], now: number): void {
-    this.#sendRound(targets.map(([peer, progress]) => this.#heartbeatTarget(peer, progress)), now);
+    this.#sendRound(
+      targets.map(([peer, progress]) => this.#heartbeatTarget(peer, progress, now)),
+      now,
+    );
   }
 
   // ---- Reads (§8, thesis §6.4) ----
