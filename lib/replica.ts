@@ -214,12 +214,15 @@ class Shell {
     this.#guard("ready", () => ready = this.#server.ready());
     if (ready === undefined) return;
     const { messages, deadline } = ready;
+    // Sends first: waking the timer loop costs more than a send, and the replies
+    // and AppendEntries of this input should not wait for it.
+    const sent = Promise.all(messages.map((message) => this.#send(message)));
     this.#deadline = deadline;
     if (deadline < this.#sleepUntil) {
       this.#sleepUntil = deadline;
       this.#wake.abort(WAKE);
     }
-    await Promise.all(messages.map((message) => this.#send(message)));
+    await sent;
   }
 
   async #send(message: OutboundMessage): Promise<void> {
