@@ -786,14 +786,20 @@ export class RaftNode {
     return Math.max(0, MAX_CATCH_UPS_IN_FLIGHT - busy);
   }
 
-  /** Sends far followers their next batch while slots are free, least recently sent first. */
+  /**
+   * Sends far followers their next batch while slots are free, least recently
+   * sent first. It runs on every acknowledgement, so in the steady state (no
+   * follower far behind) it is one pass over the followers and nothing more.
+   */
   #continueCatchUps(now: number): void {
-    const free = this.#freeCatchUpSlots(now);
-    if (free === 0) return;
-    const waiting = [...this.#progress.followers].filter(([, progress]) =>
-      this.#isFarBehind(progress) && this.#wantsEntries(progress) && !progress.hasEntriesInFlight
-    );
+    const waiting: [Id, Progress][] = [];
+    for (const [peer, progress] of this.#progress.followers) {
+      if (!this.#isFarBehind(progress) || progress.hasEntriesInFlight) continue;
+      if (this.#wantsEntries(progress)) waiting.push([peer, progress]);
+    }
+    if (waiting.length === 0) return;
     waiting.sort(([, a], [, b]) => a.lastSentAt - b.lastSentAt);
+    const free = this.#freeCatchUpSlots(now);
     for (const [peer, progress] of waiting.slice(0, free)) this.#sendAppend(peer, progress, now);
   }
 
