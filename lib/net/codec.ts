@@ -258,6 +258,7 @@ function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEnt
     matchIndex: readCount(fields, "matchIndex"),
     conflictIndex: readCount(fields, "conflictIndex"),
     conflictTerm: readCount(fields, "conflictTerm"),
+    commitIndex: readCount(fields, "commitIndex"),
     sentAt: readFinite(fields, "sentAt"),
   };
 }

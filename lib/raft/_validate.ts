@@ -79,8 +79,9 @@ function appendEntriesProblem(message: AppendEntries): string | undefined {
 
 function appendEntriesReplyProblem(message: AppendEntriesReply): string | undefined {
   if (typeof message.success !== "boolean") return "success is not a boolean";
-  if (![message.matchIndex, message.conflictIndex, message.conflictTerm].every(isIndex)) {
-    return "matchIndex, conflictIndex or conflictTerm is not a non-negative integer";
+  const indexes = [message.matchIndex, message.conflictIndex, message.conflictTerm];
+  if (![...indexes, message.commitIndex].every(isIndex)) {
+    return "matchIndex, conflictIndex, conflictTerm or commitIndex is not a non-negative integer";
   }
   if (!isTime(message.sentAt)) return "sentAt is not a finite number";
   return undefined;

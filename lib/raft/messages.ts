@@ -97,6 +97,11 @@ export interface AppendEntriesReply extends Envelope {
   conflictIndex: number;
   /** The term of the follower's entry at the conflict, or 0 when its log is too short. */
   conflictTerm: number;
+  /**
+   * The follower's commit index: until a new leader commits an entry of its
+   * term, it tells which entries an earlier leader saw committed.
+   */
+  commitIndex: number;
   /** {@linkcode AppendEntries.sentAt} echoed back. */
   sentAt: number;
 }

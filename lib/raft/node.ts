@@ -143,8 +143,13 @@ export class RaftNode {
   #progress = new ProgressTracker([], 1, 0);
   /** Index of the no-op this leader appended: committed means the term's entry is committed. */
   #termStartIndex = 0;
-  /** The highest commit index this leader or any of its voters knew when elected. */
+  /**
+   * The highest commit index this leader, a replica that voted for it, or a
+   * follower answering before the term's first commit knew.
+   */
   #electionCommitIndex = 0;
+  /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
+  #commitNoticeAt = Infinity;
   /** Smoothed round trip of an AppendEntries and its reply (like TCP's SRTT). */
   #smoothedRttMs = 0;
   /** When uncommitted entries go to one more follower; `Infinity` when none wait. */
@@ -217,9 +222,11 @@ export class RaftNode {
   }
 
   /**
-   * For a leader: the highest commit index it or any replica that voted for it
-   * knew when it was elected. An earlier leader saw every entry up to there
-   * committed; above it, this leader cannot tell.
+   * For a leader: the highest commit index it, a replica that voted for it, or
+   * a follower that answered it before its term's first commit knew. An
+   * earlier leader saw every entry up to there committed; above it, this leader
+   * cannot tell. Read it as entries are applied: followers' answers may raise it
+   * until the term's first commit, which is when earlier entries are applied.
    */
   get electionCommitIndex(): number {
     return this.#electionCommitIndex;
@@ -431,6 +438,7 @@ export class RaftNode {
     this.#hedgesPerRound = 0;
     this.#lastRoundIndex = 0;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
+    this.#commitNoticeAt = Infinity;
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
     this.#termStartIndex = this.#log.append({ term: this.#currentTerm });
@@ -591,6 +599,13 @@ export class RaftNode {
       return;
     }
     progress.recordReply(message.sentAt);
+    if (this.#log.commitIndex < this.#termStartIndex) {
+      // A follower that was told of an earlier leader's last commit (a commit
+      // notice, say) may not have voted: it heard a leader last, so it was the
+      // last to stop ignoring vote requests.
+      const earlierCommit = Math.min(message.commitIndex, this.#termStartIndex - 1);
+      this.#electionCommitIndex = Math.max(this.#electionCommitIndex, earlierCommit);
+    }
     this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
@@ -641,6 +656,7 @@ export class RaftNode {
     // commits travel with the next AppendEntries.
     this.#heartbeatRoundPending ||= this.#log.commitIndex < this.#termStartIndex;
     this.#log.commitTo(index);
+    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#options.commitNoticeMs);
     this.#serveReadyReads(now);
   }
 
@@ -894,6 +910,8 @@ export class RaftNode {
   }
 
   #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
+    // §5.3: a follower takes the commit index up to the last entry it was sent.
+    if (prevLogIndex + entries.length >= this.#log.commitIndex) this.#commitNoticeAt = Infinity;
     return {
       src: this.id,
       dst,
@@ -933,6 +951,7 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
+    if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
       this.#hedgeAt = Infinity;
@@ -977,6 +996,25 @@ export class RaftNode {
       .sort(([, a], [, b]) => a.lastAckAt - b.lastAckAt);
     if (live.length <= needed) return undefined;
     return live.slice(0, needed).map(([peer]) => peer);
+  }
+
+  /**
+   * Tells one follower that holds every committed entry, the one heard from
+   * last, the commit index, without asking for an answer: one message. A new
+   * leader learns it from that follower's vote answer and does not answer again
+   * the puts this leader answered (a commit reaches followers otherwise only
+   * with the next AppendEntries, which a crash may never let leave).
+   */
+  #sendCommitNotice(now: number): void {
+    this.#commitNoticeAt = Infinity;
+    const holders = [...this.#progress.followers]
+      .filter(([, progress]) => progress.matchIndex >= this.#log.commitIndex)
+      .sort(([, a], [, b]) => b.lastAckAt - a.lastAckAt);
+    const [holder] = holders;
+    if (holder === undefined) return;
+    const [peer, progress] = holder;
+    this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
+    progress.sentHeartbeat(now);
   }
 
   /** Whether the follower replied within two heartbeat intervals. */
@@ -1025,6 +1063,7 @@ export class RaftNode {
     let deadline = Math.min(
       this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
       this.#hedgeAt,
+      this.#commitNoticeAt,
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
@@ -1102,6 +1141,7 @@ export class RaftNode {
       matchIndex: success ? outcome.matchIndex : 0,
       conflictIndex: success ? 0 : outcome.conflictIndex,
       conflictTerm: success ? 0 : outcome.conflictTerm,
+      commitIndex: this.#log.commitIndex,
       sentAt: request.sentAt,
     });
   }

@@ -88,6 +88,7 @@ const SAMPLES: readonly InboundMessage[] = [
     matchIndex: 0,
     conflictIndex: 2,
     conflictTerm: 1,
+    commitIndex: 1,
     sentAt: 1234.5,
   },
 ];
@@ -391,6 +392,7 @@ const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     matchIndex: countArbitrary,
     conflictIndex: countArbitrary,
     conflictTerm: countArbitrary,
+    commitIndex: countArbitrary,
     sentAt: fc.double({ noNaN: true, noDefaultInfinity: true }),
   }),
 );

@@ -125,6 +125,7 @@ export function appendReply(
     matchIndex: 0,
     conflictIndex: 0,
     conflictTerm: 0,
+    commitIndex: 0,
     sentAt: 0,
     ...fields,
   };

@@ -190,6 +190,7 @@ Deno.test("a reply that waited out a pause renews no contact", () => {
     matchIndex: 1,
     conflictIndex: 0,
     conflictTerm: 0,
+    commitIndex: 0,
     sentAt: 600,
   } as const;
   node.step(late, 1_700);

@@ -13,7 +13,7 @@ import {
   replicatingLeader,
   seedLog,
 } from "./_drive.ts";
-import type { AppendEntriesReply, Entry } from "../../lib/raft/messages.ts";
+import type { AppendEntriesReply, Entry, PeerMessage } from "../../lib/raft/messages.ts";
 import type { RaftNode } from "../../lib/raft/node.ts";
 import type { ServedReplica } from "../../lib/dst/replica.ts";
 
@@ -338,6 +338,66 @@ Deno.test("a late acknowledgement sends the entry to one more follower", () => {
     hedgeAt + 1,
   );
   assert.equal(node.commitIndex, 2);
+});
+
+/**
+ * A commit that no AppendEntries carried within `commitNoticeMs` is told to one
+ * follower that holds the entry, the one heard from last, in one message that
+ * asks for no answer: should the leader die now, its successor learns from
+ * that follower's vote that the put was committed, so answered.
+ */
+Deno.test("a commit no AppendEntries carried is told to one follower holding it", () => {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  proposeAt(node, 1, at + 1);
+  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  node.step(appendReply("0001", { term, matchIndex: 2, sentAt: at + 1 }), at + 3);
+  assert.deepEqual(node.ready().messages, []);
+  assert.equal(node.commitIndex, 2);
+  let sent: PeerMessage[] = [];
+  let noticeAt = at + 3;
+  while (sent.length === 0) {
+    noticeAt = node.ready().deadline;
+    node.tick(noticeAt);
+    sent = node.ready().messages;
+  }
+  assert.equal(noticeAt, at + 3 + 70);
+  assert.deepEqual(sent, [{
+    src: "0000",
+    dst: "0001",
+    leader: "0000",
+    type: "append_entries",
+    term,
+    prevLogIndex: 2,
+    prevLogTerm: term,
+    entries: [],
+    leaderCommit: 2,
+    sentAt: noticeAt,
+    repliers: [],
+  }]);
+});
+
+/** A commit the next round of new entries carries needs no notice. */
+Deno.test("a commit the next put carries needs no notice", () => {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  proposeAt(node, 1, at + 1);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  }
+  node.ready();
+  const [append] = appendsTo(proposeAt(node, 2, at + 60), "0003");
+  assert.equal(append?.leaderCommit, 2);
+  for (const peer of ["0003", "0004"]) {
+    node.step(appendReply(peer, { term, matchIndex: 3, sentAt: at + 60 }), at + 61);
+  }
+  node.ready();
+  const sent: PeerMessage[] = [];
+  for (let now = at + 62; now < at + 61 + 70; now = node.ready().deadline) {
+    node.tick(now);
+    sent.push(...node.ready().messages);
+  }
+  assert.deepEqual(sent, [], "m1's commit travelled with m2, and m2's is not due yet");
 });
 
 /**
