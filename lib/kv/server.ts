@@ -100,8 +100,6 @@ export class KvServer {
   // Leader.
   /** The term this replica leads in, 0 when it does not lead. */
   #leaderTerm = 0;
-  /** Puts at or below this index were acknowledged by an earlier leader. */
-  #answeredThrough = 0;
   /** Gets waiting for their read state, by the context passed to the core. */
   #reading = new Map<number, HeldRequest>();
   #nextReadContext = 1;
@@ -275,9 +273,6 @@ export class KvServer {
 
   #becameLeader(now: number): void {
     this.#leaderTerm = this.core.currentTerm;
-    // Every entry up to a commit index some voter knew was committed by an
-    // earlier leader, which answered it before spreading the commit.
-    this.#answeredThrough = this.core.electionCommitIndex;
     for (const { request, receivedAt } of this.#held.takeAll()) {
       if (request.type === "put") this.#propose({ request, receivedAt }, now);
       else this.#requestRead({ request, receivedAt }, now);
@@ -310,16 +305,18 @@ export class KvServer {
   // ---- The state machine ----
 
   /**
-   * Applies a committed entry. The leader acknowledges each put it commits above
-   * `answeredThrough`, whichever leader received it (PROTOCOL.md section 6);
-   * followers never answer.
+   * Applies a committed entry. The leader acknowledges each put it commits,
+   * whichever leader received it (PROTOCOL.md section 6), except those up to
+   * the core's `electionCommitIndex`: some replica knew an earlier leader
+   * committed them, and that leader answered them before it spread the commit.
+   * Followers never answer.
    */
   #apply(index: number, entry: Entry): void {
     this.#lastApplied = index;
     if (!isPutCommand(entry.command)) return;
     const put = entry.command;
     this.#store.apply(put);
-    if (this.core.role === "leader" && index > this.#answeredThrough) {
+    if (this.core.role === "leader" && index > this.core.electionCommitIndex) {
       this.#replies.push({
         src: this.id,
         dst: put.client,

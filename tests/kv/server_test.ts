@@ -160,7 +160,7 @@ Deno.test("a put is acknowledged exactly once across a leader change", () => {
 
 /**
  * A put acknowledged by a leader whose commit reached its followers is not
- * acknowledged again by the next leader (answeredThrough from vote replies).
+ * acknowledged again by the next leader (electionCommitIndex from vote replies).
  * PROTOCOL.md section 6.
  */
 Deno.test("a new leader does not acknowledge puts its predecessor answered", () => {
@@ -173,6 +173,32 @@ Deno.test("a new leader does not acknowledge puts its predecessor answered", () 
   net.elect();
   net.runFor(1_000);
   assert.equal(net.repliesTo("p").length, 1);
+});
+
+/**
+ * A put acknowledged by a leader that dies before any AppendEntries carried the
+ * commit is not acknowledged again: the commit notice told one follower, and
+ * its vote told the next leader. PROTOCOL.md section 6.
+ */
+Deno.test("a new leader does not acknowledge a put its predecessor answered just before dying", () => {
+  for (let seed = 1; seed <= 5; seed++) {
+    const net = new Network({ size: 5, seed });
+    const first = net.elect();
+    net.runFor(10);
+    let appends = 0;
+    net.onFlush = (from, messages) => {
+      if (from !== first.id) return;
+      appends += messages.filter((m) => m.type === "append_entries").length;
+    };
+    net.request(first.id, { type: "put", MID: "p", key: "k", value: "v" });
+    net.runFor(100);
+    assert.equal(net.repliesTo("p").length, 1);
+    assert.equal(appends, 3, `seed ${seed}: the put to two followers, then one notice`);
+    net.kill(first.id);
+    net.elect();
+    net.runFor(1_000);
+    assert.equal(net.repliesTo("p").length, 1, `seed ${seed}`);
+  }
 });
 
 /**
