@@ -211,7 +211,8 @@ export class Network {
 
 /**
  * What kind of message this is for {@linkcode Counters.messagesByKind}: its
- * `type`, or `heartbeat` for an `append_entries` with no entries.
+ * `type`; for an `append_entries` with no entries, `heartbeat`, or
+ * `commit_notice` when it asks no follower to answer (`repliers` empty).
  *
  * @param message A routed message.
  * @returns The kind.
@@ -222,12 +223,15 @@ export class Network {
  * import { messageKind } from "./network.ts";
  * const append = { src: "0000", dst: "0001", leader: "0000", type: "append_entries", entries: [] };
  * assert.equal(messageKind(append), "heartbeat");
+ * assert.equal(messageKind({ ...append, repliers: [] }), "commit_notice");
  * ```
  */
 export function messageKind(message: WireMessage): string {
-  const isHeartbeat = message.type === "append_entries" && Array.isArray(message.entries) &&
+  const isEmptyAppend = message.type === "append_entries" && Array.isArray(message.entries) &&
     message.entries.length === 0;
-  return isHeartbeat ? "heartbeat" : String(message.type);
+  if (!isEmptyAppend) return String(message.type);
+  const asksNoAnswer = Array.isArray(message.repliers) && message.repliers.length === 0;
+  return asksNoAnswer ? "commit_notice" : "heartbeat";
 }
 
 /**

@@ -37,13 +37,15 @@ Deno.test("messages are counted by kind too, an append without entries as a hear
   const { net, counters } = network();
   net.route(wire({ type: "append_entries", entries: [{ term: 1 }] }));
   net.route(wire({ type: "append_entries", entries: [], dst: "FFFF" }));
+  net.route(wire({ type: "append_entries", entries: [], repliers: [] }));
   net.route(wire({ type: "append_entries_reply" }));
   assert.deepEqual(counters.messagesByKind, {
     append_entries: 1,
     heartbeat: 4,
+    commit_notice: 1,
     append_entries_reply: 1,
   });
-  assert.equal(counters.totalMsgs, 6);
+  assert.equal(counters.totalMsgs, 7);
 });
 
 Deno.test("messages are counted before the drop decision", () => {
