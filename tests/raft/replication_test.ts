@@ -13,7 +13,12 @@ import {
   replicatingLeader,
   seedLog,
 } from "./_drive.ts";
-import type { AppendEntriesReply, Entry, PeerMessage } from "../../lib/raft/messages.ts";
+import type {
+  AppendEntries,
+  AppendEntriesReply,
+  Entry,
+  PeerMessage,
+} from "../../lib/raft/messages.ts";
 import type { RaftNode } from "../../lib/raft/node.ts";
 import type { ServedReplica } from "../../lib/dst/replica.ts";
 
@@ -418,21 +423,19 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
   proposeAt(node, 1, ++now);
   answer(others, 2);
   // 0001 lost m1; it answered recently, so the retransmit keeps it replicating.
-  while (appendsTo(node.ready().messages, "0001").length === 0) {
+  let resent: AppendEntries | undefined;
+  while (resent === undefined) {
     now = node.ready().deadline;
     node.tick(now);
-    const resent = appendsTo(node.ready().messages, "0001")[0];
-    if (resent !== undefined) {
-      assert.deepEqual(midsOf(resent.entries), ["m1"]);
-      break;
-    }
+    resent = appendsTo(node.ready().messages, "0001").find((m) => m.entries.length > 0);
     answer(others, 2);
   }
+  assert.deepEqual(midsOf(resent.entries), ["m1"]);
   // Still replicating: its next turn carries the new entries at once.
   const second = proposeAt(node, 2, ++now);
   answer(others, 3);
   const nextTurn = [second, proposeAt(node, 3, ++now)].flatMap((out) => appendsTo(out, "0001"));
-  assert.equal(midsOf(nextTurn[0]?.entries ?? [])[0], "m2");
+  assert.ok(midsOf(nextTurn[0]?.entries ?? []).includes("m2"));
   // 0001 stays silent past two heartbeat intervals: probed, then skipped.
   const silentUntil = now + 2 * 200;
   while (now <= silentUntil) {
@@ -446,6 +449,34 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     assert.equal(appendsTo(proposeAt(node, n, ++now), "0001").length, 0, `m${n} went to 0001`);
     answer(others, node.lastIndex);
   }
+});
+
+/**
+ * A follower that lost entries the others committed is not sent them again
+ * when its retransmission is first due: its next turn would carry them. With no
+ * put to give it a turn, they go one heartbeat interval later.
+ */
+Deno.test("a follower missing only committed entries waits one heartbeat interval for its turn", () => {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  proposeAt(node, 1, at + 1);
+  // 0001 lost m1; 0002 and, after the hedge, 0003 acknowledge it: committed.
+  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  node.ready();
+  const hedgeAt = node.ready().deadline;
+  node.tick(hedgeAt);
+  node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
+  assert.equal(node.commitIndex, 2);
+  node.ready();
+  let now = hedgeAt + 1;
+  let resentAt: number | undefined;
+  while (resentAt === undefined) {
+    now = node.ready().deadline;
+    node.tick(now);
+    const resent = appendsTo(node.ready().messages, "0001").find((m) => m.entries.length > 0);
+    if (resent !== undefined) resentAt = now;
+  }
+  assert.equal(resentAt, at + 1 + 100 + 200, "the retransmission, then a heartbeat interval");
 });
 
 /**
