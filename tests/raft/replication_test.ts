@@ -33,6 +33,24 @@ function put(n: number): Entry {
   return { term: 1, command: putCommand(n) };
 }
 
+/**
+ * A leader whose put m1, sent at `at + 1` to 0001 and 0002, 0001 lost: 0002
+ * acknowledged it, and so did 0003, to which the hedge sent it (`hedged`).
+ */
+function m1LostBy0001() {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  proposeAt(node, 1, at + 1);
+  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  node.ready();
+  const hedgeAt = node.ready().deadline;
+  node.tick(hedgeAt);
+  const hedged = node.ready().messages;
+  node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
+  node.ready();
+  return { node, at, hedgeAt, hedged };
+}
+
 /** The leader proposes put `n` at `now`; returns what it sends. */
 function proposeAt(node: RaftNode, n: number, now: number) {
   assert.ok(node.propose(putCommand(n), now));
@@ -289,17 +307,8 @@ Deno.test("a round to every follower is one broadcast", () => {
  * entries, it would refuse them for the gap and need a resend. Raft §5.3.
  */
 Deno.test("a follower that lost an AppendEntries gets it again with its next turn", () => {
-  const { node, at } = replicatingLeader();
-  const term = node.currentTerm;
-  proposeAt(node, 1, at + 1);
-  // 0001 lost m1; 0002 has it, and so has 0003 once the hedge sent it there.
-  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  node.ready();
-  const hedgeAt = node.ready().deadline;
-  node.tick(hedgeAt);
-  assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
-  node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
-  node.ready();
+  const { node, hedgeAt, hedged } = m1LostBy0001();
+  assert.deepEqual(hedged.map((m) => m.dst), ["0003"]);
   const [append] = appendsTo(proposeAt(node, 2, hedgeAt + 2), "0001");
   assert.equal(append?.prevLogIndex, 1, "0001 is sent m1 again");
   assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2"]);
@@ -457,21 +466,11 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
  * put to give it a turn, they go one heartbeat interval later.
  */
 Deno.test("a follower missing only committed entries waits one heartbeat interval for its turn", () => {
-  const { node, at } = replicatingLeader();
-  const term = node.currentTerm;
-  proposeAt(node, 1, at + 1);
-  // 0001 lost m1; 0002 and, after the hedge, 0003 acknowledge it: committed.
-  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  node.ready();
-  const hedgeAt = node.ready().deadline;
-  node.tick(hedgeAt);
-  node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
+  const { node, at } = m1LostBy0001();
   assert.equal(node.commitIndex, 2);
-  node.ready();
-  let now = hedgeAt + 1;
   let resentAt: number | undefined;
   while (resentAt === undefined) {
-    now = node.ready().deadline;
+    const now = node.ready().deadline;
     node.tick(now);
     const resent = appendsTo(node.ready().messages, "0001").find((m) => m.entries.length > 0);
     if (resent !== undefined) resentAt = now;
