@@ -71,6 +71,12 @@ const MAX_CATCH_UPS_IN_FLIGHT = 4;
  */
 const HEDGES_PER_ROUND_TO_SEND_ALL = 1.3;
 
+/**
+ * How many gaps between proposals a leader keeps to tell whether the next
+ * proposal will carry a commit before its notice is due.
+ */
+const PROPOSAL_GAPS_KEPT = 4;
+
 /** The weight of one round in {@linkcode HEDGES_PER_ROUND_TO_SEND_ALL}'s moving average. */
 const HEDGE_RATE_WEIGHT = 1 / 8;
 
@@ -152,6 +158,9 @@ export class RaftNode {
   #electionCommitIndex = 0;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
   #commitNoticeAt = Infinity;
+  /** The gaps between this leader's last few proposals, oldest first. */
+  #proposalGapsMs: number[] = [];
+  #lastProposalAt = -Infinity;
   /** Smoothed round trip of an AppendEntries and its reply (like TCP's SRTT). */
   #smoothedRttMs = 0;
   /** When uncommitted entries go to one more follower; `Infinity` when none wait. */
@@ -296,6 +305,7 @@ export class RaftNode {
     this.#now = now;
     if (this.#role !== "leader" || !this.#hasRecentContact(now)) return false;
     this.#log.append({ term: this.#currentTerm, command });
+    this.#recordProposal(now);
     this.#appendPending = true;
     this.#maybeCommit(now);
     return true;
@@ -441,6 +451,8 @@ export class RaftNode {
     this.#lastRoundIndex = 0;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
     this.#commitNoticeAt = Infinity;
+    this.#proposalGapsMs = [];
+    this.#lastProposalAt = -Infinity;
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
     this.#termStartIndex = this.#log.append({ term: this.#currentTerm });
@@ -658,14 +670,37 @@ export class RaftNode {
     // commits travel with the next AppendEntries.
     this.#heartbeatRoundPending ||= this.#log.commitIndex < this.#termStartIndex;
     this.#log.commitTo(index);
-    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#options.commitNoticeMs);
+    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
+  }
+
+  #recordProposal(now: number): void {
+    if (this.#lastProposalAt > -Infinity) {
+      this.#proposalGapsMs.push(now - this.#lastProposalAt);
+      if (this.#proposalGapsMs.length > PROPOSAL_GAPS_KEPT) this.#proposalGapsMs.shift();
+    }
+    this.#lastProposalAt = now;
+  }
+
+  /**
+   * How long a commit waits for an AppendEntries to carry it before a notice
+   * goes: `commitNoticeMs`, or nothing when the last few proposals all came
+   * further apart than that. Then the next one will not come in time either, so
+   * a notice now costs the same one message as a notice later, and a leader that
+   * dies right after answering leaves its successor nothing to answer twice.
+   */
+  #commitNoticeDelayMs(): number {
+    const { commitNoticeMs } = this.#options;
+    const gaps = this.#proposalGapsMs;
+    const sparse = gaps.length === PROPOSAL_GAPS_KEPT && Math.min(...gaps) > commitNoticeMs;
+    return sparse ? 0 : commitNoticeMs;
   }
 
   /**
    * Sends the entries appended since the last `ready()` in one round, then a
    * heartbeat to each follower that got nothing in it when a round is due (for
-   * ReadIndex or a commit notice): all reads waiting share that one round.
+   * ReadIndex or a term's first commit): all reads waiting share that one
+   * round. Then a commit notice that is due and that none of these carried.
    */
   #flushPendingSends(now: number): void {
     if (this.#role !== "leader") return;
@@ -675,6 +710,7 @@ export class RaftNode {
     }
     if (this.#heartbeatRoundPending) this.#sendHeartbeats(this.#followersNotSentAt(now), now);
     this.#heartbeatRoundPending = false;
+    if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
   }
 
   #followersNotSentAt(now: number): [Id, Progress][] {

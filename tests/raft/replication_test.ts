@@ -391,6 +391,36 @@ Deno.test("a commit no AppendEntries carried is told to one follower holding it"
   }]);
 });
 
+/**
+ * When the last few proposals all came further apart than `commitNoticeMs`,
+ * the next one will not carry a commit in time either: the notice goes with
+ * the commit, and a leader killed right after answering leaves nothing to
+ * answer twice.
+ */
+Deno.test("a commit is told at once when proposals come further apart than commitNoticeMs", () => {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  const commitAt = (n: number, now: number) => {
+    const round = proposeAt(node, n, now);
+    for (const { dst } of round) {
+      node.step(appendReply(dst, { term, matchIndex: n + 1, sentAt: now }), now + 1);
+    }
+    assert.equal(node.commitIndex, n + 1);
+    return node.ready().messages;
+  };
+  const notices = (messages: readonly PeerMessage[]) =>
+    messages.filter((m) => m.type === "append_entries" && m.repliers?.length === 0);
+  for (let n = 1; n <= 4; n++) {
+    assert.deepEqual(notices(commitAt(n, at + 100 * n)), [], `m${n}: the gaps are not known yet`);
+    for (let now = node.ready().deadline; now < at + 100 * (n + 1); now = node.ready().deadline) {
+      node.tick(now);
+    }
+  }
+  const [notice, ...others] = notices(commitAt(5, at + 500));
+  assert.deepEqual(others, []);
+  assert.equal(notice?.type === "append_entries" && notice.leaderCommit, 6);
+});
+
 /** A commit the next round of new entries carries needs no notice. */
 Deno.test("a commit the next put carries needs no notice", () => {
   const { node, at } = replicatingLeader();
