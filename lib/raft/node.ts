@@ -156,6 +156,10 @@ export class RaftNode {
    * follower answering before the term's first commit knew.
    */
   #electionCommitIndex = 0;
+  /** Followers that answered this leader before its term's first commit. */
+  #answeredBeforeFirstCommit = new Set<Id>();
+  /** When this leader stops holding its term's first commit for followers yet to answer. */
+  #firstCommitHeldUntil = -Infinity;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
   #commitNoticeAt = Infinity;
   /** The gaps between this leader's last few proposals, oldest first. */
@@ -450,6 +454,8 @@ export class RaftNode {
     this.#hedgesPerRound = 0;
     this.#lastRoundIndex = 0;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
+    this.#answeredBeforeFirstCommit = new Set();
+    this.#firstCommitHeldUntil = now + this.#options.retransmitMs;
     this.#commitNoticeAt = Infinity;
     this.#proposalGapsMs = [];
     this.#lastProposalAt = -Infinity;
@@ -619,6 +625,7 @@ export class RaftNode {
       // last to stop ignoring vote requests.
       const earlierCommit = Math.min(message.commitIndex, this.#termStartIndex - 1);
       this.#electionCommitIndex = Math.max(this.#electionCommitIndex, earlierCommit);
+      this.#answeredBeforeFirstCommit.add(message.src);
     }
     this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
@@ -664,6 +671,7 @@ export class RaftNode {
   #maybeCommit(now: number): void {
     const index = this.#progress.quorumMatchIndex(this.#log.lastIndex);
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
+    if (this.#holdsFirstCommit(now)) return;
     // The first commit of a term may settle a backlog of entries from earlier
     // terms at once: followers are told in this ready(), so a successor elected
     // soon after knows of it through their votes (electionCommitIndex). Later
@@ -672,6 +680,21 @@ export class RaftNode {
     this.#log.commitTo(index);
     this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
+  }
+
+  /**
+   * Whether the term's first commit waits for followers yet to answer, at most
+   * `retransmitMs` after the election. Each answer carries the follower's
+   * commit index, which may tell of an earlier leader's last commits: a commit
+   * notice reaches one follower, and that one, having heard a leader last, is
+   * the last to stop ignoring vote requests, so it rarely voted. The earlier
+   * entries are applied, and answered or not, at the first commit; an answer
+   * after it comes too late. Elections take over a second, so the wait adds
+   * little to them.
+   */
+  #holdsFirstCommit(now: number): boolean {
+    return this.#log.commitIndex < this.#termStartIndex && now < this.#firstCommitHeldUntil &&
+      this.#answeredBeforeFirstCommit.size < this.peers.length;
   }
 
   #recordProposal(now: number): void {
@@ -989,6 +1012,7 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
+    if (this.#log.commitIndex < this.#termStartIndex) this.#maybeCommit(now);
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
@@ -1125,6 +1149,7 @@ export class RaftNode {
       this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
       this.#hedgeAt,
       this.#commitNoticeAt,
+      this.#holdsFirstCommit(this.#now) ? this.#firstCommitHeldUntil : Infinity,
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(

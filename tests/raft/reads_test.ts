@@ -76,8 +76,13 @@ Deno.test("a new leader answers gets only after committing its no-op", () => {
     deliver(node, appendReply(peer, { term: node.currentTerm, matchIndex: 0, sentAt: at }), at + 1);
   ack("0001");
   assert.deepEqual(ack("0002").filter((m) => m.type === "ok"), []);
+  // At at + 100 the first commit no longer waits for 0003 and 0004 to answer.
   const commit = (peer: string) =>
-    deliver(node, appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 2);
+    deliver(
+      node,
+      appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }),
+      at + 100,
+    );
   commit("0001");
   assert.deepEqual(commit("0002").filter((m) => m.dst === "0100").map((m) => m.type), ["ok"]);
 });
