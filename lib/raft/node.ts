@@ -1068,9 +1068,10 @@ export class RaftNode {
   /**
    * Tells one follower that holds every committed entry, the one heard from
    * last, the commit index, without asking for an answer: one message. A new
-   * leader learns it from that follower's vote answer and does not answer again
-   * the puts this leader answered (a commit reaches followers otherwise only
-   * with the next AppendEntries, which a crash may never let leave).
+   * leader learns it from that follower's vote or its first answer to the new
+   * leader (see `#holdsFirstCommit`), and does not answer again the puts this
+   * leader answered (a commit reaches followers otherwise only with the next
+   * AppendEntries, which a crash may never let leave).
    */
   #sendCommitNotice(now: number): void {
     this.#commitNoticeAt = Infinity;
