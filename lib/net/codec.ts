@@ -228,6 +228,7 @@ function decodeAppendEntries(fields: Fields, envelope: Envelope): AppendEntries 
     leaderCommit: readCount(fields, "leaderCommit"),
     sentAt: readFinite(fields, "sentAt"),
     ...(fields.repliers === undefined ? {} : { repliers: readIds(fields, "repliers") }),
+    ...(fields.replyTwice === undefined ? {} : { replyTwice: readBoolean(fields, "replyTwice") }),
   };
 }
 
@@ -260,6 +261,7 @@ function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEnt
     conflictTerm: readCount(fields, "conflictTerm"),
     commitIndex: readCount(fields, "commitIndex"),
     sentAt: readFinite(fields, "sentAt"),
+    ...(fields.secondCopy === undefined ? {} : { secondCopy: readBoolean(fields, "secondCopy") }),
   };
 }
 

@@ -80,6 +80,12 @@ export interface AppendEntries extends Envelope {
    * Absent: every follower answers.
    */
   repliers?: Id[];
+  /**
+   * Answer with two copies: set on entries sent over a network that loses
+   * about half the round trips, where one copy of each answer would leave most
+   * rounds short of a majority. Absent: one copy.
+   */
+  replyTwice?: boolean;
 }
 
 /** The answer to {@linkcode AppendEntries}. */
@@ -104,6 +110,8 @@ export interface AppendEntriesReply extends Envelope {
   commitIndex: number;
   /** {@linkcode AppendEntries.sentAt} echoed back. */
   sentAt: number;
+  /** Whether this is the second copy asked for by {@linkcode AppendEntries.replyTwice}. */
+  secondCopy?: boolean;
 }
 
 /** Any replica-to-replica message. */

@@ -9,6 +9,9 @@
 import type { Id } from "./messages.ts";
 import { quorumValue } from "./quorum.ts";
 
+/** How many unanswered AppendEntries a follower's progress remembers; older ones count as lost. */
+const AWAITED_KEPT = 8;
+
 /**
  * One follower's replication state, after etcd's `tracker.Progress`.
  *
@@ -42,6 +45,8 @@ export class Progress {
   retransmitAt: number | undefined = undefined;
   /** Retransmissions since the follower last made progress (for backoff). */
   retransmits = 0;
+  /** The `sentAt` of the last few AppendEntries it was asked to answer and has not. */
+  #awaited: number[] = [];
 
   /**
    * @param nextIndex The leader's last index + 1 (§5.3: "initialized to leader last log index + 1").
@@ -121,6 +126,30 @@ export class Progress {
    */
   sentHeartbeat(now: number): void {
     this.lastSentAt = now;
+  }
+
+  /**
+   * Records that an AppendEntries sent at `sentAt` asked this follower for an answer.
+   *
+   * @param sentAt Its `sentAt`.
+   */
+  awaitAnswer(sentAt: number): void {
+    this.#awaited.push(sentAt);
+    if (this.#awaited.length > AWAITED_KEPT) this.#awaited.shift();
+  }
+
+  /**
+   * Whether a reply echoing `sentAt` answers an AppendEntries that asked for one
+   * and was not answered yet; after this, it is answered.
+   *
+   * @param sentAt The `sentAt` the reply echoes.
+   * @returns `false` for an answer nobody asked for, or a second one.
+   */
+  takeAnswer(sentAt: number): boolean {
+    const index = this.#awaited.indexOf(sentAt);
+    if (index < 0) return false;
+    this.#awaited.splice(index, 1);
+    return true;
   }
 
   /**

@@ -319,6 +319,24 @@ Deno.test("decodeDatagram refuses each sample with any field missing or of a wro
   assert.ok(refused > 500, `only ${refused} cases`);
 });
 
+Deno.test("decodeDatagram keeps the optional peer fields when valid and refuses them when not", () => {
+  const append = SAMPLES.find((sample) => sample.type === "append_entries") as AppendEntries;
+  const reply = SAMPLES.find((sample) => sample.type === "append_entries_reply") as PeerMessage;
+  const optional: readonly [PeerMessage, string, unknown, readonly unknown[]][] = [
+    [append, "repliers", ["0001", "0002"], [null, "0001", ["1"], [1]]],
+    [append, "replyTwice", true, [null, 1, "true", []]],
+    [reply, "secondCopy", true, [null, 0, "yes", {}]],
+  ];
+  for (const [sample, field, valid, wrongValues] of optional) {
+    const withField = { ...sample, [field]: valid };
+    assert.deepEqual(decodeDatagram(encodeMessage(withField)), { ok: true, message: withField });
+    for (const wrong of wrongValues) {
+      const result = decodeDatagram(jsonBytes({ ...sample, [field]: wrong }));
+      assert.equal(result.ok, false, `${sample.type}.${field} = ${JSON.stringify(wrong)}`);
+    }
+  }
+});
+
 Deno.test("decodeDatagram refuses numbers JSON can spell but JavaScript cannot hold exactly", () => {
   const text = JSON.stringify(SAMPLES[6]);
   for (const [field, wrong] of [["sentAt", "1e400"], ["term", "1e400"], ["term", "-1e400"]]) {

@@ -390,6 +390,69 @@ Deno.test("a late acknowledgement sends the entry to one more follower", () => {
 });
 
 /**
+ * A follower asked to answer entries twice (the leader sees about half its
+ * round trips fail) sends its acknowledgement twice, the second marked as a
+ * copy so the leader's count of lost round trips ignores it; a refusal goes
+ * once, as the probe that follows it is answered either way.
+ */
+Deno.test("a follower asked to answer twice sends its acknowledgement twice, a refusal once", () => {
+  const node = makeNode();
+  node.step(appendEntries("0001", { term: 1, entries: [put(1)], replyTwice: true }), 1);
+  const acks = node.ready().messages as AppendEntriesReply[];
+  assert.deepEqual(acks.map((m) => [m.type, m.matchIndex, m.secondCopy]), [
+    ["append_entries_reply", 1, undefined],
+    ["append_entries_reply", 1, true],
+  ]);
+  node.step(
+    appendEntries("0001", { term: 1, prevLogIndex: 5, prevLogTerm: 1, entries: [put(6)] }),
+    2,
+  );
+  const refusals = node.ready().messages as AppendEntriesReply[];
+  assert.deepEqual(refusals.map((m) => m.success), [false]);
+});
+
+/**
+ * Where about half the round trips fail (30 % of messages lost), a round to a
+ * bare majority rarely commits at once: entries go to every follower and each
+ * acknowledgement comes twice. Where fewer fail (15 % or 5 % lost), entries go
+ * to a bare majority (mostly: the hedge may still switch to every follower
+ * for a while) and are answered once.
+ */
+Deno.test("under heavy loss entries go to every follower and are answered twice", () => {
+  for (const [dropRate, heavy] of [[0.3, true], [0.15, false], [0.05, false]] as const) {
+    const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
+    net.elect();
+    net.dropRate = dropRate;
+    const appends = { total: 0, broadcast: 0, answeredTwice: 0 };
+    net.onFlush = (_, messages) => {
+      for (const message of messages) {
+        if (message.type !== "append_entries" || message.entries.length === 0) continue;
+        appends.total++;
+        if (message.dst === "FFFF") appends.broadcast++;
+        if (message.replyTwice === true) appends.answeredTwice++;
+      }
+    };
+    for (let i = 0; i < 200; i++) {
+      // The second half only: the leader needs a few dozen round trips to tell.
+      if (i === 100) Object.assign(appends, { total: 0, broadcast: 0, answeredTwice: 0 });
+      const leader = net.leader();
+      if (leader !== undefined) {
+        net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
+      }
+      net.runFor(60);
+    }
+    const seen = `drop rate ${dropRate}: ${JSON.stringify(appends)} over 100 puts`;
+    if (heavy) {
+      assert.ok(appends.broadcast > 90, seen);
+      assert.ok(appends.answeredTwice > 0.95 * appends.total, seen);
+    } else {
+      assert.ok(appends.broadcast < 25, seen);
+      assert.equal(appends.answeredTwice, 0, seen);
+    }
+  }
+});
+
+/**
  * A commit that no AppendEntries carried within `commitNoticeMs` is told to one
  * follower that holds the entry, the one heard from last, in one message that
  * asks for no answer: should the leader die now, its successor learns from
