@@ -212,7 +212,8 @@ export class Network {
 /**
  * What kind of message this is for {@linkcode Counters.messagesByKind}: its
  * `type`; for an `append_entries` with no entries, `heartbeat`, or
- * `commit_notice` when it asks no follower to answer (`repliers` empty).
+ * `commit_notice` when it asks no follower to answer (`repliers` empty); for
+ * the second copy of an `append_entries_reply` (`secondCopy`), `reply_copy`.
  *
  * @param message A routed message.
  * @returns The kind.
@@ -224,9 +225,12 @@ export class Network {
  * const append = { src: "0000", dst: "0001", leader: "0000", type: "append_entries", entries: [] };
  * assert.equal(messageKind(append), "heartbeat");
  * assert.equal(messageKind({ ...append, repliers: [] }), "commit_notice");
+ * const reply = { src: "0001", dst: "0000", leader: "0000", type: "append_entries_reply" };
+ * assert.equal(messageKind({ ...reply, secondCopy: true }), "reply_copy");
  * ```
  */
 export function messageKind(message: WireMessage): string {
+  if (message.type === "append_entries_reply" && message.secondCopy === true) return "reply_copy";
   const isEmptyAppend = message.type === "append_entries" && Array.isArray(message.entries) &&
     message.entries.length === 0;
   if (!isEmptyAppend) return String(message.type);

@@ -46,9 +46,10 @@ export interface Counters {
   leaders: string[];
   /**
    * Counted messages by kind: the message's `type`, with `heartbeat` for an
-   * `append_entries` whose `entries` is empty and `commit_notice` for one that
-   * also asks no follower to answer (not something the course counts; it shows
-   * where a replica's message budget goes).
+   * `append_entries` whose `entries` is empty, `commit_notice` for one that
+   * also asks no follower to answer and `reply_copy` for the second copy of an
+   * `append_entries_reply` (not something the course counts; it shows where a
+   * replica's message budget goes).
    */
   messagesByKind: Record<string, number>;
 }

@@ -39,13 +39,15 @@ Deno.test("messages are counted by kind too, an append without entries as a hear
   net.route(wire({ type: "append_entries", entries: [], dst: "FFFF" }));
   net.route(wire({ type: "append_entries", entries: [], repliers: [] }));
   net.route(wire({ type: "append_entries_reply" }));
+  net.route(wire({ type: "append_entries_reply", secondCopy: true }));
   assert.deepEqual(counters.messagesByKind, {
     append_entries: 1,
     heartbeat: 4,
     commit_notice: 1,
     append_entries_reply: 1,
+    reply_copy: 1,
   });
-  assert.equal(counters.totalMsgs, 7);
+  assert.equal(counters.totalMsgs, 8);
 });
 
 Deno.test("messages are counted before the drop decision", () => {
