@@ -968,7 +968,7 @@ export class RaftNode {
       // puts arrive. The broadcast reaches the others that are far behind too,
       // so each target hears from the leader: one that does not fit is refused,
       // and the refusal makes it probed.
-      const nearFrom = this.#log.lastIndex + 1 - MAX_BROADCAST_BACKLOG;
+      const nearFrom = this.#broadcastFloor();
       const isFar = (target: RoundTarget) => target.withEntries && target.start < nearFrom;
       const far = targets.filter(isFar).sort((a, b) =>
         a.progress.lastSentAt - b.progress.lastSentAt
@@ -988,10 +988,28 @@ export class RaftNode {
   }
 
   /**
-   * One AppendEntries to every peer, from the lowest start of `targets` but not
-   * below `nearFrom`: a heartbeat target far behind (the leader knows little of
-   * its log) gets it anchored there, and refuses it if that does not fit. The
-   * `waiting` targets, far behind, take it as a heartbeat.
+   * The lowest index from which one AppendEntries carries every entry through
+   * the last, at most {@linkcode MAX_BROADCAST_BACKLOG} back. A follower takes
+   * the commit index only up to the last entry it was sent (§5.3), so a
+   * broadcast that stopped short of the last entry (entries over
+   * `maxEntriesPerAppend` or {@linkcode MAX_APPEND_BYTES}) would keep every
+   * follower it reaches below the commit for as long as a laggard pinned it.
+   */
+  #broadcastFloor(): number {
+    const { lastIndex } = this.#log;
+    let from = Math.max(1, lastIndex + 1 - MAX_BROADCAST_BACKLOG);
+    while (from <= lastIndex && from - 1 + this.#entriesFrom(from).length < lastIndex) from++;
+    return from;
+  }
+
+  /**
+   * One AppendEntries to every peer, from the lowest start of the `targets`
+   * given entries but not below `nearFrom`, so it ends at the last entry; a
+   * round of heartbeats only is anchored at the last entry. Either way every
+   * follower that holds the log up to there learns the commit index. A target
+   * whose log ends below the anchor (a probe, entries lost on the way) refuses
+   * it if that does not fit, and the refusal makes it probed. The `waiting`
+   * targets, far behind, take it as a heartbeat.
    */
   #sendBroadcast(
     targets: readonly RoundTarget[],
@@ -1001,10 +1019,11 @@ export class RaftNode {
     quiet: { repliers?: Id[] },
   ): void {
     if (targets.length === 0 && waiting.length === 0) return;
-    const from = targets.length === 0
-      ? nearFrom
-      : Math.max(nearFrom, Math.min(...targets.map((target) => target.start)));
-    const entries = targets.some((target) => target.withEntries) ? this.#entriesFrom(from) : [];
+    const starts = targets.filter((target) => target.withEntries).map((target) => target.start);
+    const from = starts.length === 0
+      ? this.#log.lastIndex + 1
+      : Math.max(nearFrom, Math.min(...starts));
+    const entries = starts.length === 0 ? [] : this.#entriesFrom(from);
     // A broadcast for some of the followers only: the others take the entries
     // without answering, so a round costs as many answers as it has targets.
     const repliers = targets.length < this.peers.length && quiet.repliers === undefined
