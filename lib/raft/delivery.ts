@@ -6,27 +6,25 @@
  * @module
  */
 
-/** The weight of the newest request in the moving share. */
+/** The weight of the newest settled request in the moving share. */
 const WEIGHT = 1 / 64;
 
-/** Requests counted before the share is trusted: fewer leave it undefined. */
-const MIN_REQUESTS = 32;
+/** Requests settled before the share is trusted: fewer leave it undefined. */
+const MIN_SETTLED = 32;
 
 /**
- * A moving share of answered requests. Both sums decay at each request, so
- * older requests fade out; an answer counts in full when it arrives, which on a
- * live network is long before many more requests have gone out.
+ * A moving share of answered requests, counted as each request is settled:
+ * answered, or lost because a later request to the same follower was answered
+ * first. A request to a follower that answers nothing is never settled, so a
+ * dead or cut-off follower says nothing about the network.
  *
- * @example A network that loses about one message in three
+ * @example A network that loses about one round trip in two
  * ```ts
  * import assert from "node:assert/strict";
  * import { DeliveryRate } from "./delivery.ts";
  *
  * const delivery = new DeliveryRate();
- * for (let i = 0; i < 100; i++) {
- *   delivery.requested();
- *   if (i % 2 === 0) delivery.answered();
- * }
+ * for (let i = 0; i < 100; i++) delivery.settled(i % 2 === 0);
  * const share = delivery.share;
  * assert.ok(share !== undefined && share > 0.45 && share < 0.55);
  * ```
@@ -36,21 +34,20 @@ export class DeliveryRate {
   #answers = 0;
   #count = 0;
 
-  /** Records that an answer was asked for. */
-  requested(): void {
+  /**
+   * Records one settled request.
+   *
+   * @param answered Whether its answer arrived.
+   */
+  settled(answered: boolean): void {
     this.#requests = this.#requests * (1 - WEIGHT) + 1;
-    this.#answers *= 1 - WEIGHT;
+    this.#answers = this.#answers * (1 - WEIGHT) + (answered ? 1 : 0);
     this.#count++;
   }
 
-  /** Records that an answer arrived (once per request, not per copy). */
-  answered(): void {
-    this.#answers = Math.min(this.#requests, this.#answers + 1);
-  }
-
-  /** The share of requests answered, or `undefined` while too few were made. */
+  /** The share of settled requests answered, or `undefined` while too few were settled. */
   get share(): number | undefined {
-    return this.#count < MIN_REQUESTS ? undefined : this.#answers / this.#requests;
+    return this.#count < MIN_SETTLED ? undefined : this.#answers / this.#requests;
   }
 }
 

@@ -84,11 +84,31 @@ export class RaftLog {
     let bytes = 0;
     for (let index = Math.max(from, 1); index <= this.lastIndex; index++) {
       const entry = this.#entries[index - 1] as Entry;
-      bytes += JSON.stringify(entry).length + 1;
+      bytes += entryBytes(entry);
       if (result.length >= maxCount || (result.length > 0 && bytes > maxBytes)) break;
       result.push(entry);
     }
     return result;
+  }
+
+  /**
+   * The lowest index from which {@linkcode RaftLog.slice} with the same bounds
+   * returns every entry through the last: where an AppendEntries must start to
+   * end at the last entry. `lastIndex + 1` when the log is empty.
+   *
+   * @param maxCount Most entries in one slice.
+   * @param maxBytes Most JSON characters of entries in one slice.
+   * @returns That index.
+   */
+  tailStart(maxCount: number, maxBytes: number): number {
+    let from = this.lastIndex + 1;
+    let bytes = 0;
+    while (from > 1 && this.lastIndex + 1 - from < maxCount) {
+      bytes += entryBytes(this.#entries[from - 2] as Entry);
+      if (from <= this.lastIndex && bytes > maxBytes) break;
+      from--;
+    }
+    return from;
   }
 
   /**
@@ -211,4 +231,9 @@ export class RaftLog {
     }
     return result;
   }
+}
+
+/** What an entry adds to an AppendEntries' JSON: its own JSON and a comma. */
+function entryBytes(entry: Entry): number {
+  return JSON.stringify(entry).length + 1;
 }

@@ -84,7 +84,7 @@ const PROPOSAL_GAPS_KEPT = 4;
  * follower and each is answered twice, until the chance passes
  * {@linkcode LOSS_LEFT_CHANCE}. At a loss rate p per message a round trip
  * comes back (1-p)^2 of the time, and with two copies of each answer
- * (1-p)(1-p^2). The chance is 0.95 at 15 % loss with four live followers of
+ * (1-p)(1-p^2). The chance is 0.93 at 15 % loss with four live followers of
  * which two must answer, 0.81 with three; at 30 % loss it is 0.67 with four and
  * 0.49 with three, and answering twice makes these 0.86 and 0.70. A course
  * median is about the 38th percentile of the puts, so at 0.49 it fell on either
@@ -109,7 +109,10 @@ const HEDGE_RATE_WEIGHT = 1 / 8;
 interface RoundTarget {
   peer: Id;
   progress: Progress;
-  /** The first index to send; the AppendEntries is anchored just below it. */
+  /**
+   * The first index to send; a separate AppendEntries is anchored just below
+   * it (a broadcast, see {@linkcode RaftNode.#sendBroadcast}, may start higher).
+   */
   start: number;
   /** `false` for a heartbeat: nothing to send from `start`, or the follower is paused. */
   withEntries: boolean;
@@ -196,7 +199,7 @@ export class RaftNode {
   #hedgeAt = Infinity;
   /** Hedges per round of new entries lately (a moving average). */
   #hedgesPerRound = 0;
-  /** How many of the AppendEntries that live followers were asked to answer came back. */
+  /** How many of the AppendEntries followers were asked to answer came back. */
   #delivery = new DeliveryRate();
   /** Whether round trips fail so often that entries go to every follower, answered twice. */
   #lossy = false;
@@ -651,8 +654,10 @@ export class RaftNode {
     }
     progress.recordReply(message.sentAt);
     // First copies only: the share measures one message each way, copies or not.
-    if (message.secondCopy !== true && progress.takeAnswer(message.sentAt)) {
-      this.#delivery.answered();
+    const lost = message.secondCopy === true ? undefined : progress.settleAnswer(message.sentAt);
+    if (lost !== undefined) {
+      for (let i = 0; i < lost; i++) this.#delivery.settled(false);
+      this.#delivery.settled(true);
     }
     if (this.#log.commitIndex < this.#termStartIndex) {
       // A follower that was told of an earlier leader's last commit (a commit
@@ -693,7 +698,10 @@ export class RaftNode {
     const lastOfTerm = message.conflictTerm > 0
       ? this.#log.lastIndexOfTerm(message.conflictTerm)
       : 0;
-    const nextIndex = lastOfTerm > 0 ? lastOfTerm + 1 : message.conflictIndex;
+    const hinted = lastOfTerm > 0 ? lastOfTerm + 1 : message.conflictIndex;
+    // A probe never moves up: a heartbeat broadcast anchored at the last entry
+    // takes the probe's place, and its hint may lie above what was learned.
+    const nextIndex = progress.state === "probe" ? Math.min(hinted, progress.nextIndex) : hinted;
     progress.becomeProbe(Math.min(nextIndex, this.#log.lastIndex + 1));
     if (this.#isFarBehind(progress)) this.#continueCatchUps(now);
     else this.#sendAppend(message.src, progress, now);
@@ -951,11 +959,12 @@ export class RaftNode {
    * Sends one round of AppendEntries: to each target its entries from `start`
    * (or, without entries, a heartbeat anchored at its match index, which it
    * always accepts). A round to every follower, or to more than
-   * {@linkcode MAX_SEPARATE_APPENDS}, is one broadcast from the lowest start:
-   * the simulator counts a broadcast as one message per peer, so it costs no
-   * more than separate sends to all, and the leader's output per input stays
-   * one datagram however large the cluster. A follower that already holds some
-   * of its entries accepts them again unchanged.
+   * {@linkcode MAX_SEPARATE_APPENDS}, is one broadcast that ends at the last
+   * entry (see {@linkcode RaftNode.#sendBroadcast}): the simulator counts a
+   * broadcast as one message per peer, so it costs no more than separate sends
+   * to all, and the leader's output per input stays one datagram however large
+   * the cluster. A follower that already holds some of its entries accepts
+   * them again unchanged.
    */
   #sendRound(targets: readonly RoundTarget[], now: number, repliers?: Id[]): void {
     if (targets.length === 0) return;
@@ -977,7 +986,7 @@ export class RaftNode {
         .slice(0, this.#freeCatchUpSlots(now));
       const waiting = far.filter((target) => !caughtUp.includes(target));
       const near = targets.filter((target) => !isFar(target));
-      this.#sendBroadcast(near, waiting, nearFrom, now, quiet);
+      this.#sendBroadcast(near, waiting, now, quiet);
       for (const target of caughtUp) this.#sendSeparate(target, now, quiet);
     } else {
       for (const target of targets) this.#sendSeparate(target, now, quiet);
@@ -996,33 +1005,28 @@ export class RaftNode {
    * follower it reaches below the commit for as long as a laggard pinned it.
    */
   #broadcastFloor(): number {
-    const { lastIndex } = this.#log;
-    let from = Math.max(1, lastIndex + 1 - MAX_BROADCAST_BACKLOG);
-    while (from <= lastIndex && from - 1 + this.#entriesFrom(from).length < lastIndex) from++;
-    return from;
+    const tailStart = this.#log.tailStart(this.#options.maxEntriesPerAppend, MAX_APPEND_BYTES);
+    return Math.max(this.#log.lastIndex + 1 - MAX_BROADCAST_BACKLOG, tailStart);
   }
 
   /**
    * One AppendEntries to every peer, from the lowest start of the `targets`
-   * given entries but not below `nearFrom`, so it ends at the last entry; a
-   * round of heartbeats only is anchored at the last entry. Either way every
-   * follower that holds the log up to there learns the commit index. A target
-   * whose log ends below the anchor (a probe, entries lost on the way) refuses
-   * it if that does not fit, and the refusal makes it probed. The `waiting`
-   * targets, far behind, take it as a heartbeat.
+   * given entries (none is below the broadcast floor, so it ends at the last
+   * entry); a round of heartbeats only is anchored at the last entry. Either
+   * way every follower that holds the log up to there learns the commit index.
+   * A target whose log ends below the anchor (a probe, entries lost on the
+   * way) refuses it, and the refusal makes it probed. The `waiting` targets,
+   * far behind, hear from the leader by it, and refuse it too.
    */
   #sendBroadcast(
     targets: readonly RoundTarget[],
     waiting: readonly RoundTarget[],
-    nearFrom: number,
     now: number,
     quiet: { repliers?: Id[] },
   ): void {
     if (targets.length === 0 && waiting.length === 0) return;
     const starts = targets.filter((target) => target.withEntries).map((target) => target.start);
-    const from = starts.length === 0
-      ? this.#log.lastIndex + 1
-      : Math.max(nearFrom, Math.min(...starts));
+    const from = starts.length === 0 ? this.#log.lastIndex + 1 : Math.min(...starts);
     const entries = starts.length === 0 ? [] : this.#entriesFrom(from);
     // A broadcast for some of the followers only: the others take the entries
     // without answering, so a round costs as many answers as it has targets.
@@ -1030,7 +1034,7 @@ export class RaftNode {
       ? { repliers: targets.map((target) => target.peer) }
       : quiet;
     this.#send({ ...this.#appendEntries(BROADCAST, from - 1, entries, now), ...repliers });
-    this.#countAnswersAsked(repliers.repliers ?? this.peers, now);
+    this.#awaitAnswers(repliers.repliers ?? this.peers, now);
     for (const { progress } of targets) progress.sentAppend(from, entries.length, now);
     for (const { progress } of waiting) progress.sentHeartbeat(now);
   }
@@ -1047,22 +1051,13 @@ export class RaftNode {
       progress.sentHeartbeat(now);
     }
     if (withEntries || quiet.repliers === undefined || quiet.repliers.includes(peer)) {
-      this.#countAnswersAsked([peer], now);
+      this.#awaitAnswers([peer], now);
     }
   }
 
-  /**
-   * Counts the answers asked of followers that answer lately: a dead or
-   * cut-off follower's silence says nothing about the network.
-   */
-  #countAnswersAsked(peers: readonly Id[], now: number): void {
-    for (const peer of peers) {
-      const progress = this.#progress.followers.get(peer);
-      if (progress !== undefined && this.#answeredRecently(progress, now)) {
-        progress.awaitAnswer(now);
-        this.#delivery.requested();
-      }
-    }
+  /** Notes the answers asked of followers, settled as their replies come back. */
+  #awaitAnswers(peers: readonly Id[], now: number): void {
+    for (const peer of peers) this.#progress.followers.get(peer)?.awaitAnswer(now);
   }
 
   #entriesFrom(index: number): Entry[] {

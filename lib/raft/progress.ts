@@ -9,7 +9,10 @@
 import type { Id } from "./messages.ts";
 import { quorumValue } from "./quorum.ts";
 
-/** How many unanswered AppendEntries a follower's progress remembers; older ones count as lost. */
+/**
+ * How many unanswered AppendEntries a follower's progress remembers: older ones
+ * are forgotten, counted neither answered nor lost.
+ */
 const AWAITED_KEPT = 8;
 
 /**
@@ -139,17 +142,20 @@ export class Progress {
   }
 
   /**
-   * Whether a reply echoing `sentAt` answers an AppendEntries that asked for one
-   * and was not answered yet; after this, it is answered.
+   * Settles the AppendEntries that a reply echoing `sentAt` answers: it is
+   * answered, and any asked of this follower before it and still unanswered
+   * count as lost (answers come back in order but for losses). After this,
+   * none of them is awaited.
    *
    * @param sentAt The `sentAt` the reply echoes.
-   * @returns `false` for an answer nobody asked for, or a second one.
+   * @returns How many earlier ones were lost, or `undefined` when the reply
+   *   answers nothing awaited (not asked for, answered already, or too old).
    */
-  takeAnswer(sentAt: number): boolean {
+  settleAnswer(sentAt: number): number | undefined {
     const index = this.#awaited.indexOf(sentAt);
-    if (index < 0) return false;
-    this.#awaited.splice(index, 1);
-    return true;
+    if (index < 0) return undefined;
+    this.#awaited.splice(0, index + 1);
+    return index;
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { RaftLog } from "../../lib/raft/log.ts";
 import { majority, quorumValue } from "../../lib/raft/quorum.ts";
 
@@ -58,6 +59,29 @@ Deno.test("slice bounds batches by count and by size", () => {
 });
 
 /** The commit index only grows and never passes the last index. */
+/** tailStart is where a slice must start to end at the last entry, and no lower. */
+Deno.test("tailStart is the lowest start of a slice that reaches the last entry", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ maxLength: 40 }), { maxLength: 12 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 200 }),
+      (values, maxCount, maxBytes) => {
+        const log = new RaftLog();
+        for (const value of values) {
+          log.append({ term: 1, command: { key: "k", value, client: "0100", MID: "m" } });
+        }
+        const reaches = (from: number) =>
+          from - 1 + log.slice(from, maxCount, maxBytes).length === log.lastIndex;
+        const start = log.tailStart(maxCount, maxBytes);
+        assert.ok(start >= 1 && start <= log.lastIndex + 1);
+        assert.ok(reaches(start), `from ${start}`);
+        if (start > 1) assert.ok(!reaches(start - 1), `from ${start - 1} also reaches`);
+      },
+    ),
+  );
+});
+
 Deno.test("commitTo never moves backwards or past the log", () => {
   const log = logWithTerms(1, 1);
   assert.equal(log.commitTo(5), true);

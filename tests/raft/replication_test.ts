@@ -453,6 +453,30 @@ Deno.test("under heavy loss entries go to every follower and are answered twice"
 });
 
 /**
+ * Silence is not loss: requests to followers that answer nothing are never
+ * counted, so two dead followers of four leave a lossless network lossless,
+ * though a bare majority is then every live follower.
+ */
+Deno.test("dead followers do not make a lossless network look lossy", () => {
+  const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
+  const leader = net.elect();
+  for (const id of net.ids.filter((id) => id !== leader.id).slice(0, 2)) net.kill(id);
+  let answeredTwice = 0;
+  net.onFlush = (_, messages) => {
+    for (const message of messages) {
+      if (message.type === "append_entries" && message.replyTwice === true) answeredTwice++;
+    }
+  };
+  for (let i = 0; i < 200; i++) {
+    net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
+    net.runFor(20);
+  }
+  assert.equal(leader.role, "leader");
+  assert.equal(leader.commitIndex, leader.lastIndex);
+  assert.equal(answeredTwice, 0);
+});
+
+/**
  * A commit that no AppendEntries carried within `commitNoticeMs` is told to one
  * follower that holds the entry, the one heard from last, in one message that
  * asks for no answer: should the leader die now, its successor learns from

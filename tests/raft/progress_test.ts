@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { Progress } from "../../lib/raft/progress.ts";
+
+/**
+ * An answer settles the AppendEntries it answers and, as lost, any asked
+ * before it that are still unanswered; an answer to nothing awaited, a second
+ * answer, and answers to requests forgotten past the last eight settle nothing.
+ */
+Deno.test("an answer settles its request and the unanswered ones before it", () => {
+  const progress = new Progress(1, 0);
+  for (const sentAt of [10, 20, 30]) progress.awaitAnswer(sentAt);
+  assert.equal(progress.settleAnswer(20), 1, "10 was lost");
+  assert.equal(progress.settleAnswer(10), undefined, "settled already");
+  assert.equal(progress.settleAnswer(20), undefined, "a second copy");
+  assert.equal(progress.settleAnswer(25), undefined, "never asked");
+  assert.equal(progress.settleAnswer(30), 0);
+  for (let sentAt = 40; sentAt < 140; sentAt += 10) progress.awaitAnswer(sentAt);
+  assert.equal(progress.settleAnswer(40), undefined, "forgotten: the last eight are kept");
+  assert.equal(progress.settleAnswer(130), 7);
+});
