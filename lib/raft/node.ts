@@ -90,7 +90,7 @@ const PROPOSAL_GAPS_KEPT = 4;
  * median is about the 38th percentile of the puts, so at 0.49 it fell on either
  * side of the first round trip from run to run: advanced-3, seeds 11 to 13, had
  * course medians of 3.5, 8.9 and 6.3 ms with one copy, 3.1, 3.1 and 2.8 ms with
- * two (puts: 16 % more messages).
+ * two, for 16 % more messages.
  */
 const LOSS_ENTERED_CHANCE = 0.75;
 
