@@ -165,6 +165,8 @@ export class RaftNode {
 
   // Followers and candidates.
   #electionDeadline = 0;
+  /** This role's election timeout, drawn from its range when the role begins (§5.2). */
+  #electionTimeoutMs = 0;
   #lastLeaderContactAt = -Infinity;
   /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
   #votes = new Map<Id, number>();
@@ -230,7 +232,7 @@ export class RaftNode {
     this.peers = [...options.peers];
     this.#peerSet = new Set(options.peers);
     this.#now = options.now;
-    this.#resetElectionTimer(options.now);
+    this.#drawElectionTimeout(options.now);
   }
 
   /** The current role. */
@@ -442,7 +444,7 @@ export class RaftNode {
       this.#reads.clear();
       this.#appendPending = this.#heartbeatRoundPending = false;
     }
-    this.#resetElectionTimer(now);
+    this.#drawElectionTimeout(now);
     this.#info(`became follower at term ${this.#currentTerm}`);
   }
 
@@ -455,7 +457,7 @@ export class RaftNode {
     this.#stepRole = this.#stepPreCandidate;
     this.#tickRole = this.#tickElection;
     this.#votes = new Map([[this.id, this.#log.commitIndex]]);
-    this.#resetElectionTimer(now);
+    this.#drawElectionTimeout(now);
     this.#info(`became pre_candidate at term ${this.#currentTerm}`);
     this.#broadcastVoteRequest("pre_vote", this.#currentTerm + 1, now);
     if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
@@ -469,7 +471,7 @@ export class RaftNode {
     this.#stepRole = this.#stepCandidate;
     this.#tickRole = this.#tickElection;
     this.#votes = new Map([[this.id, this.#log.commitIndex]]);
-    this.#resetElectionTimer(now);
+    this.#drawElectionTimeout(now);
     this.#info(`became candidate at term ${this.#currentTerm}`);
     this.#broadcastVoteRequest("request_vote", this.#currentTerm, now);
     if (this.#hasVoteQuorum()) this.#becomeLeader(now);
@@ -501,11 +503,20 @@ export class RaftNode {
     this.#maybeCommit(now);
   }
 
-  #resetElectionTimer(now: number): void {
+  /**
+   * Draws a new election timeout and restarts the timer with it. Drawn once per
+   * role rather than on every AppendEntries (as etcd does): the deadline then only
+   * moves later while a leader is heard, so the shell's timer need not be reset.
+   */
+  #drawElectionTimeout(now: number): void {
     const { electionTimeoutMinMs, electionTimeoutMaxMs } = this.#options;
     const spreadMs = electionTimeoutMaxMs - electionTimeoutMinMs;
-    this.#electionDeadline = now + electionTimeoutMinMs +
-      Math.floor(this.#options.random() * spreadMs);
+    this.#electionTimeoutMs = electionTimeoutMinMs + Math.floor(this.#options.random() * spreadMs);
+    this.#resetElectionTimer(now);
+  }
+
+  #resetElectionTimer(now: number): void {
+    this.#electionDeadline = now + this.#electionTimeoutMs;
   }
 
   /** Learns who leads this term from its AppendEntries. */

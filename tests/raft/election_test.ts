@@ -267,3 +267,25 @@ Deno.test("a candidate asks again only the peers that have not answered", () => 
   assert.deepEqual(asked, ["pre_vote:0002", "pre_vote:0003", "pre_vote:0004"]);
   assert.ok(node.ready().deadline >= start + 300, "the second wait doubles");
 });
+
+/**
+ * A follower draws its election timeout once per role, as etcd does, so each
+ * AppendEntries only moves its deadline later: the shell's timer then needs no
+ * resetting on every message. A new role draws again, so split votes still break.
+ */
+Deno.test("a follower's election deadline only moves later while it hears its leader", () => {
+  const draws = [0.9, 0.1, 0.5, 0.3];
+  let next = 0;
+  const node = makeNode({ random: () => draws[next++ % draws.length] as number });
+  const deadlines = [100, 200, 300].map((at) => {
+    deliver(node, appendEntries("0001", { term: 1 }), at);
+    return node.ready().deadline;
+  });
+  const timeout = (deadlines[0] as number) - 100;
+  assert.deepEqual(deadlines, [100 + timeout, 200 + timeout, 300 + timeout]);
+  assert.ok(timeout >= 600 && timeout < 1200);
+  node.tick(300 + timeout - 1);
+  assert.equal(node.role, "follower");
+  node.tick(300 + timeout);
+  assert.equal(node.role, "pre_candidate");
+});
