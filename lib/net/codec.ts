@@ -50,8 +50,16 @@ type Fields = Readonly<Record<string, unknown>>;
 /** Thrown inside this module only, to unwind from a field check to the caller. */
 class MalformedError extends Error {}
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Decodes valid UTF-8 on Deno's fast path; invalid bytes come out as U+FFFD, and
+ * only text holding one is decoded again by {@linkcode strictUtf8Decoder} to tell
+ * a real U+FFFD from invalid input. A fatal decoder alone costs a datagram about
+ * twice as long.
+ */
+const utf8Decoder = new TextDecoder();
+const strictUtf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
+const REPLACEMENT_CHARACTER = "\uFFFD";
 
 /**
  * Validates one inbound datagram: a UTF-8 JSON object with the four envelope
@@ -131,11 +139,13 @@ function refuse(reason: string): DecodeResult {
 function parseJson(
   bytes: Uint8Array,
 ): { ok: true; value: unknown } | { ok: false; reason: string } {
-  let text: string;
-  try {
-    text = utf8Decoder.decode(bytes);
-  } catch {
-    return { ok: false, reason: "datagram is not UTF-8" };
+  let text = utf8Decoder.decode(bytes);
+  if (text.includes(REPLACEMENT_CHARACTER)) {
+    try {
+      text = strictUtf8Decoder.decode(bytes);
+    } catch {
+      return { ok: false, reason: "datagram is not UTF-8" };
+    }
   }
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -158,6 +158,19 @@ Deno.test("isClientRequest tells client requests from peer messages", () => {
   );
 });
 
+Deno.test("decodeDatagram refuses invalid UTF-8 in a string and keeps a real U+FFFD", () => {
+  const [before, after] =
+    '{"src":"0013","dst":"0000","leader":"FFFF","type":"get","MID":"m1","key":"k"}'
+      .split('"k"');
+  const withKeyBytes = (key: number[]) =>
+    new Uint8Array([...encoder.encode(`${before}"`), ...key, ...encoder.encode(`"${after}`)]);
+  const invalid = decodeDatagram(withKeyBytes([0x6b, 0xff]));
+  assert.deepEqual(invalid, { ok: false, reason: "datagram is not UTF-8" });
+  const replacement = decodeDatagram(withKeyBytes([0x6b, 0xef, 0xbf, 0xbd]));
+  assert.ok(replacement.ok && replacement.message.type === "get");
+  assert.equal(replacement.message.key, "k\uFFFD");
+});
+
 Deno.test("decodeDatagram refuses payloads that are not one JSON object", () => {
   const payloads: Uint8Array[] = [
     new Uint8Array(),
