@@ -22,6 +22,8 @@ import type { Entry } from "./messages.ts";
  */
 export class RaftLog {
   #entries: Entry[] = [];
+  /** Each entry's {@linkcode entryBytes}, measured once when first needed; entries never change. */
+  #bytes: number[] = [];
   /** Highest index known to be committed (§5.3). */
   commitIndex = 0;
   /** Highest index applied to the state machine. */
@@ -83,10 +85,9 @@ export class RaftLog {
     const result: Entry[] = [];
     let bytes = 0;
     for (let index = Math.max(from, 1); index <= this.lastIndex; index++) {
-      const entry = this.#entries[index - 1] as Entry;
-      bytes += entryBytes(entry);
+      bytes += this.#bytesAt(index);
       if (result.length >= maxCount || (result.length > 0 && bytes > maxBytes)) break;
-      result.push(entry);
+      result.push(this.#entries[index - 1] as Entry);
     }
     return result;
   }
@@ -104,7 +105,7 @@ export class RaftLog {
     let from = this.lastIndex + 1;
     let bytes = 0;
     while (from > 1 && this.lastIndex + 1 - from < maxCount) {
-      bytes += entryBytes(this.#entries[from - 2] as Entry);
+      bytes += this.#bytesAt(from - 1);
       if (from <= this.lastIndex && bytes > maxBytes) break;
       from--;
     }
@@ -171,6 +172,7 @@ export class RaftLog {
         );
       }
       this.#entries.length = conflict - 1;
+      this.#bytes.length = Math.min(this.#bytes.length, conflict - 1);
       for (const entry of entries.slice(conflict - prevLogIndex - 1)) this.#entries.push(entry);
     }
     return prevLogIndex + entries.length;
@@ -230,6 +232,11 @@ export class RaftLog {
       result.push([this.lastApplied, this.#entries[this.lastApplied - 1] as Entry]);
     }
     return result;
+  }
+
+  /** The JSON size of the entry at `index` (1-based, within the log), measured at most once. */
+  #bytesAt(index: number): number {
+    return this.#bytes[index - 1] ??= entryBytes(this.#entries[index - 1] as Entry);
   }
 }
 

@@ -220,7 +220,7 @@ export class ProgressTracker {
    * @returns That index.
    */
   quorumMatchIndex(leaderLastIndex: number): number {
-    return quorumValue([leaderLastIndex, ...this.#values((p) => p.matchIndex)]);
+    return this.#quorumValue(leaderLastIndex, (p) => p.matchIndex);
   }
 
   /**
@@ -231,7 +231,7 @@ export class ProgressTracker {
    * @returns That time.
    */
   quorumContactAt(now: number): number {
-    return quorumValue([now, ...this.#values((p) => p.lastAckAt)]);
+    return this.#quorumValue(now, (p) => p.lastAckAt);
   }
 
   /**
@@ -243,10 +243,15 @@ export class ProgressTracker {
    * @returns That time, `-Infinity` when no majority acknowledged anything yet.
    */
   quorumAckedSentAt(now: number): number {
-    return quorumValue([now, ...this.#values((p) => p.ackedSentAt)]);
+    return this.#quorumValue(now, (p) => p.ackedSentAt);
   }
 
-  #values(pick: (progress: Progress) => number): number[] {
-    return [...this.followers.values()].map(pick);
+  /** {@linkcode quorumValue} over the leader's `own` value and each follower's `pick`. */
+  #quorumValue(own: number, pick: (progress: Progress) => number): number {
+    const values = new Float64Array(this.followers.size + 1);
+    values[0] = own;
+    let next = 1;
+    for (const progress of this.followers.values()) values[next++] = pick(progress);
+    return quorumValue(values);
   }
 }

@@ -36,7 +36,8 @@ export function majority(voters: number): number {
  * assert.ok(quorumValue([7, 3, 9, 1, 5]) === 5);
  * ```
  */
-export function quorumValue(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => b - a);
-  return sorted[majority(values.length) - 1] ?? -Infinity;
+export function quorumValue(values: readonly number[] | Float64Array): number {
+  // A typed array sorts numbers ascending natively, with no comparator to call.
+  const ascending = Float64Array.from(values).sort();
+  return ascending[values.length - majority(values.length)] ?? -Infinity;
 }

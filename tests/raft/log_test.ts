@@ -97,3 +97,15 @@ Deno.test("a majority value is the one a majority reaches", () => {
   assert.equal(quorumValue([5, 1, 4]), 4);
   assert.equal(quorumValue([5, 1, 4, 2, 3]), 3);
 });
+
+Deno.test("a majority value is reached by a majority and exceeded by fewer", () => {
+  const value = fc.oneof(fc.integer(), fc.constant(-Infinity), fc.double({ noNaN: true }));
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 9 }), (values) => {
+      const quorum = quorumValue(values);
+      assert.ok(values.filter((v) => v >= quorum).length >= majority(values.length));
+      assert.ok(values.filter((v) => v > quorum).length < majority(values.length));
+    }),
+  );
+  assert.equal(quorumValue([]), -Infinity);
+});
