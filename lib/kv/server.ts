@@ -230,9 +230,9 @@ export class KvServer {
   }
 
   /**
-   * Proposes a put; while the core refuses (no majority heard from within the
-   * lease) it waits outside the log, so it can still be redirected if leadership
-   * is lost, instead of becoming a put that may never be answered.
+   * Proposes a put; while the core refuses (no majority heard from lately) it
+   * waits outside the log, so it can still be redirected if leadership is lost,
+   * instead of becoming a put that may never be answered.
    */
   #propose(put: UnproposedPut, now: number): void {
     if (this.#unproposed.length === 0 && this.core.propose(putCommand(put.request), now)) return;

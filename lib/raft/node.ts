@@ -208,6 +208,11 @@ export class RaftNode {
   /** Hedges left for the entries of the last round. */
   #hedgesLeft = 0;
   /**
+   * Since when the entries not yet committed have waited: the oldest one's
+   * append, or the last commit when that came later.
+   */
+  #commitAwaitedSince = 0;
+  /**
    * The last index the last round of new entries carried. New entries wait
    * while it is not committed, at most until the hedge is due (Nagle's
    * algorithm for a burst: one round per round trip carries all of them).
@@ -331,9 +336,9 @@ export class RaftNode {
   /**
    * Appends a command to the log, to be replicated and handed back in
    * {@linkcode Ready.committedEntries} once committed. Only a leader that heard
-   * from a majority within the lease accepts: a leader cut off in a minority
-   * would append commands that may never commit, and the caller could no longer
-   * safely send the request elsewhere.
+   * from a majority within the lease, and whose replication has not stalled,
+   * accepts: a leader cut off in a minority would append commands that may never
+   * commit, and the caller could no longer safely send the request elsewhere.
    *
    * @param command Any JSON value.
    * @param now The caller's clock.
@@ -342,6 +347,8 @@ export class RaftNode {
   propose(command: Command, now: number): boolean {
     this.#now = now;
     if (this.#role !== "leader" || !this.#hasRecentContact(now)) return false;
+    if (this.#replicationStalled(now)) return false;
+    if (this.#log.commitIndex >= this.#log.lastIndex) this.#commitAwaitedSince = now;
     this.#log.append({ term: this.#currentTerm, command });
     this.#recordProposal(now);
     this.#appendPending = true;
@@ -498,6 +505,7 @@ export class RaftNode {
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
     this.#termStartIndex = this.#log.append({ term: this.#currentTerm });
+    this.#commitAwaitedSince = now;
     this.#info(`became leader at term ${this.#currentTerm}`);
     this.#appendPending = true;
     this.#maybeCommit(now);
@@ -732,6 +740,7 @@ export class RaftNode {
     // commits travel with the next AppendEntries.
     this.#heartbeatRoundPending ||= this.#log.commitIndex < this.#termStartIndex;
     this.#log.commitTo(index);
+    this.#commitAwaitedSince = now;
     this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
   }
@@ -894,6 +903,22 @@ export class RaftNode {
     if (next === undefined) return;
     this.#sendAppend(next[0], next[1], now, true);
     this.#hedgeAt = now + this.#hedgeDelayMs();
+  }
+
+  /**
+   * Whether replication stalled: entries have waited to commit for as long as a
+   * round and all its hedges take, and no majority answered meanwhile. Then this
+   * leader is most likely cut off in a minority, and a command appended now would
+   * never commit; its caller can hold the request outside the log instead, where
+   * it may still go to the next leader. Without it the leader took commands for
+   * its whole lease (960 ms), and advanced-4 lost about five puts to each
+   * partition that cut the leader off.
+   */
+  #replicationStalled(now: number): boolean {
+    if (this.#log.commitIndex >= this.#log.lastIndex) return false;
+    const hedgesMs = (this.peers.length + 1) * this.#hedgeDelayMs();
+    const since = now - Math.min(this.#options.retransmitMs, hedgesMs);
+    return this.#commitAwaitedSince < since && this.#progress.quorumContactAt(now) < since;
   }
 
   /** Whether every entry the follower has not acknowledged fits in one AppendEntries. */

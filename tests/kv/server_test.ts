@@ -137,6 +137,35 @@ Deno.test("a leader out of touch with a majority holds puts outside its log", ()
 });
 
 /**
+ * A leader cut off in a minority stops taking puts once its last entry has gone
+ * unanswered for as long as a round and its hedges take, long before its lease
+ * (960 ms) ends: the puts sent to it after that wait outside its log and are
+ * redirected once a new leader is heard, rather than appended where they never
+ * commit and are never answered. PROTOCOL.md section 6.
+ */
+Deno.test("a leader cut off in a minority holds puts once its last entry goes unanswered", () => {
+  const net = new Network({ size: 5, seed: 3 });
+  const old = net.elect();
+  net.runFor(300);
+  const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
+  net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+  net.request(old.id, { type: "put", MID: "lost", key: "k", value: "v0" });
+  net.runFor(150);
+  const mids = ["p1", "p2", "p3", "p4"];
+  for (const [i, MID] of mids.entries()) {
+    net.request(old.id, { type: "put", MID, key: "k", value: `v${i + 1}` });
+    net.runFor(100);
+  }
+  assert.equal(old.lastIndex, old.commitIndex + 1, "only the first put entered the old log");
+  net.runUntil(() => net.leader() !== undefined && net.leader() !== old, 5_000);
+  net.heal();
+  net.runFor(1_000);
+  for (const MID of mids) {
+    assert.deepEqual(net.repliesTo(MID).map((reply) => reply.type), ["redirect"], MID);
+  }
+});
+
+/**
  * A put committed by a leader other than the one that received it is
  * acknowledged exactly once, by the leader that commits it.
  * PROTOCOL.md section 6.
