@@ -77,3 +77,28 @@ Deno.test("UdpTransport refuses a simulator port out of range", () => {
     assert.throws(() => UdpTransport.open({ simulatorPort }), RangeError, String(simulatorPort));
   }
 });
+
+Deno.test("UdpTransport payloads stay intact once later datagrams arrive", async () => {
+  const simulator = listen();
+  const transport = UdpTransport.open({ simulatorPort: portOf(simulator) });
+  const address: Deno.NetAddr = {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: transport.localPort,
+  };
+  try {
+    // The transport receives into one buffer; each payload must be a copy of its own.
+    for (const bytes of [[1, 2, 3], [4, 5], [6]]) {
+      await simulator.send(new Uint8Array(bytes), address);
+    }
+    const payloads: Uint8Array[] = [];
+    for await (const payload of transport) {
+      payloads.push(payload);
+      if (payloads.length === 3) break;
+    }
+    assert.deepEqual(payloads.map((payload) => [...payload]), [[1, 2, 3], [4, 5], [6]]);
+  } finally {
+    transport.close();
+    simulator.close();
+  }
+});
