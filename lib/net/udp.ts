@@ -6,14 +6,10 @@
  * @module
  */
 
+import { MAX_ENCODED_BYTES } from "./codec.ts";
+
 /** The loopback address the simulator and every replica use. */
 export const LOOPBACK = "127.0.0.1";
-
-/**
- * The largest UDP payload over IPv4, and so the size of the receive buffer:
- * every datagram fits.
- */
-const MAX_DATAGRAM_BYTES = 65_507;
 
 /** Options for {@linkcode UdpTransport.open}. */
 export interface UdpTransportOptions {
@@ -56,11 +52,12 @@ export class UdpTransport implements AsyncIterable<Uint8Array> {
   readonly #onForeignDatagram: ((from: Deno.NetAddr) => void) | undefined;
   /**
    * One buffer for every receive. Without one, `DatagramConn.receive` allocates
-   * and zeroes a fresh 64 KiB per datagram, more than a core's L1 cache, and the
-   * hop that follows starts cold; each payload is copied out instead, a few
-   * hundred bytes.
+   * and zeroes a fresh 64 KiB per datagram, which with the garbage it leaves cost
+   * about 45 µs of CPU a datagram (BENCHMARKS.md); each payload is copied out
+   * instead, a few hundred bytes. Sized for the largest UDP payload, so every
+   * datagram fits.
    */
-  readonly #receiveBuffer = new Uint8Array(MAX_DATAGRAM_BYTES);
+  readonly #receiveBuffer = new Uint8Array(MAX_ENCODED_BYTES);
   #closed = false;
 
   private constructor(conn: Deno.DatagramConn, options: UdpTransportOptions) {
