@@ -770,16 +770,18 @@ export class RaftNode {
 
   /**
    * How long a commit waits for an AppendEntries to carry it before a notice
-   * goes: `commitNoticeMs`, or nothing when the last few proposals all came
-   * further apart than that. Then the next one will not come in time either, so
-   * a notice now costs the same one message as a notice later, and a leader that
-   * dies right after answering leaves its successor nothing to answer twice.
+   * goes: nothing when the last few proposals all came further apart than
+   * `commitNoticeMs`, as the next one will not come in time either, so a notice
+   * now costs the same one message as a notice later, and a leader that dies
+   * right after answering leaves its successor nothing to answer twice. In a
+   * denser stream, twice `commitNoticeMs`: long enough for the next put to come
+   * when a get or two came between (see `resolveRaftOptions`).
    */
   #commitNoticeDelayMs(): number {
     const { commitNoticeMs } = this.#options;
     const gaps = this.#proposalGapsMs;
     const sparse = gaps.length === PROPOSAL_GAPS_KEPT && Math.min(...gaps) > commitNoticeMs;
-    return sparse ? 0 : commitNoticeMs;
+    return sparse ? 0 : 2 * commitNoticeMs;
   }
 
   /**

@@ -220,7 +220,7 @@ Deno.test("a new leader does not acknowledge a put its predecessor answered just
       appends += messages.filter((m) => m.type === "append_entries").length;
     };
     net.request(first.id, { type: "put", MID: "p", key: "k", value: "v" });
-    net.runFor(100);
+    net.runFor(150);
     assert.equal(net.repliesTo("p").length, 1);
     assert.equal(appends, 3, `seed ${seed}: the put to two followers, then one notice`);
     net.kill(first.id);
