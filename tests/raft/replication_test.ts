@@ -477,8 +477,8 @@ Deno.test("dead followers do not make a lossless network look lossy", () => {
 });
 
 /**
- * A commit that no AppendEntries carried within twice `commitNoticeMs` (the
- * proposals so far came closer together than it) is told to one
+ * A commit that no AppendEntries carried within twice `commitNoticeMs` (too
+ * few proposals came yet to call the stream sparse) is told to one
  * follower that holds the entry, the one heard from last, in one message that
  * asks for no answer: should the leader die now, its successor learns from
  * that follower's vote that the put was committed, so answered.
