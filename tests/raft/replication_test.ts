@@ -36,11 +36,13 @@ function put(n: number): Entry {
 /**
  * A leader whose put m1, sent at `at + 1` to 0001 and 0002, 0001 lost: 0002
  * acknowledged it, and so did 0003, to which the hedge sent it (`hedged`).
+ * From `overdueAt` 0001's acknowledgement is late by the round's hedge margin.
  */
 function m1LostBy0001() {
   const { node, at } = replicatingLeader();
   const term = node.currentTerm;
   proposeAt(node, 1, at + 1);
+  const overdueAt = node.ready().deadline;
   node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
   node.ready();
   const hedgeAt = node.ready().deadline;
@@ -48,7 +50,7 @@ function m1LostBy0001() {
   const hedged = node.ready().messages;
   node.step(appendReply("0003", { term, matchIndex: 2, sentAt: hedgeAt }), hedgeAt + 1);
   node.ready();
-  return { node, at, hedgeAt, hedged };
+  return { node, at, hedgeAt, hedged, overdueAt };
 }
 
 /** The leader proposes put `n` at `now`; returns what it sends. */
@@ -342,9 +344,9 @@ Deno.test("a round to every follower is one broadcast", () => {
  * entries, it would refuse them for the gap and need a resend. Raft §5.3.
  */
 Deno.test("a follower that lost an AppendEntries gets it again with its next turn", () => {
-  const { node, hedgeAt, hedged } = m1LostBy0001();
+  const { node, hedged, overdueAt } = m1LostBy0001();
   assert.deepEqual(hedged.map((m) => m.dst), ["0003"]);
-  const [append] = appendsTo(proposeAt(node, 2, hedgeAt + 2), "0001");
+  const [append] = appendsTo(proposeAt(node, 2, overdueAt), "0001");
   assert.equal(append?.prevLogIndex, 1, "0001 is sent m1 again");
   assert.deepEqual(midsOf(append?.entries ?? []), ["m1", "m2"]);
 });
@@ -387,6 +389,32 @@ Deno.test("a late acknowledgement sends the entry to one more follower", () => {
     hedgeAt + 1,
   );
   assert.equal(node.commitIndex, 2);
+});
+
+/**
+ * The two followers of a round get it at the same moment and answer close
+ * together: when one has answered and the other has not a round trip later,
+ * the other's was lost, and the hedge goes then, not a few round trips after
+ * the round.
+ */
+Deno.test("the hedge goes a round trip after the first of a round's acknowledgements", () => {
+  const unanswered = replicatingLeader();
+  proposeAt(unanswered.node, 1, unanswered.at + 1);
+  const roundHedgeMs = unanswered.node.ready().deadline - (unanswered.at + 1);
+
+  const { node, at } = replicatingLeader();
+  proposeAt(node, 1, at + 1);
+  const ackAt = at + 2;
+  node.step(appendReply("0001", { term: node.currentTerm, matchIndex: 2, sentAt: at + 1 }), ackAt);
+  node.ready();
+  const hedgeAt = node.ready().deadline;
+  // The round's own hedge waits three smoothed round trips.
+  assert.ok(
+    hedgeAt - ackAt <= roundHedgeMs / 3,
+    `hedge ${hedgeAt - ackAt} ms after the acknowledgement, ${roundHedgeMs} ms after a round`,
+  );
+  node.tick(hedgeAt);
+  assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
 });
 
 /**
