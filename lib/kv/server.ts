@@ -70,7 +70,8 @@ export interface ServerReady {
  * The service's rules (PROTOCOL.md section 6): a follower redirects to the
  * leader it heard from recently, else holds the request until a leader appears
  * or `holdRequestMs` passes; the leader proposes puts and answers each once its
- * entry is applied, and answers gets from read states; every put is answered at
+ * entry is applied, and answers gets from read states, or, cut off from a
+ * majority, redirects what is in no log naming no leader; every put is answered at
  * most once by a leader that commits it, whichever leader received it.
  *
  * @example
@@ -203,7 +204,8 @@ export class KvServer {
 
   #receive(request: ClientRequest, now: number): void {
     if (this.core.role === "leader") {
-      if (request.type === "put") this.#propose({ request, receivedAt: now }, now);
+      if (this.core.isCutOff(now)) this.#redirectAnywhere(request);
+      else if (request.type === "put") this.#propose({ request, receivedAt: now }, now);
       else this.#requestRead({ request, receivedAt: now }, now);
     } else if (this.#mayRedirectNow(now)) {
       this.#redirectedAfterContactAt = this.core.lastLeaderContactAt;
@@ -264,6 +266,7 @@ export class KvServer {
     if (leading && this.#leaderTerm !== this.core.currentTerm) this.#becameLeader(now);
     if (!leading && this.#leaderTerm !== 0) this.#lostLeadership();
     if (leading) {
+      this.#redirectWaitingWhenCutOff(now);
       this.#retryUnproposed(now);
     } else if (this.core.lastLeaderContactAt !== this.#seenContactAt) {
       this.#seenContactAt = this.core.lastLeaderContactAt;
@@ -285,13 +288,31 @@ export class KvServer {
    */
   #lostLeadership(): void {
     this.#leaderTerm = 0;
+    for (const held of this.#takeWaiting()) {
+      if (!this.#held.add(held)) this.#reply(held.request, "fail");
+    }
+  }
+
+  /**
+   * While this leader is cut off from a majority, the requests it holds in no
+   * log (puts it could not propose, gets waiting for a read state) are
+   * redirected naming no leader: the clients retry at a random replica, which
+   * is on the majority's side more often than not (three in five) and will
+   * know the leader elected there long before the partition heals. Held here,
+   * they waited for the heal, 3 to 5 s in the standard configs.
+   */
+  #redirectWaitingWhenCutOff(now: number): void {
+    if (this.#unproposed.length === 0 && this.#reading.size === 0) return;
+    if (!this.core.isCutOff(now)) return;
+    for (const { request } of this.#takeWaiting()) this.#redirectAnywhere(request);
+  }
+
+  /** Removes and returns the gets waiting for a read state and the unproposed puts, oldest first. */
+  #takeWaiting(): HeldRequest[] {
     const waiting = [...this.#reading.values(), ...this.#unproposed];
     this.#reading.clear();
     this.#unproposed = [];
-    waiting.sort((a, b) => a.receivedAt - b.receivedAt);
-    for (const held of waiting) {
-      if (!this.#held.add(held)) this.#reply(held.request, "fail");
-    }
+    return waiting.sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
   /** Proposes the waiting puts, in order, once the core takes the first again. */
@@ -329,6 +350,12 @@ export class KvServer {
 
   #answerGet(request: GetRequest): void {
     this.#reply(request, "ok", this.#store.get(request.key));
+  }
+
+  /** Redirects a request in no log, naming no leader: the client retries at a random replica. */
+  #redirectAnywhere(request: ClientRequest): void {
+    const base = { src: this.id, dst: request.src, leader: BROADCAST, MID: request.MID };
+    this.#replies.push({ ...base, type: "redirect" });
   }
 
   #reply(request: ClientRequest, type: ClientReply["type"], value?: string): void {

@@ -288,6 +288,25 @@ export class RaftNode {
     return this.#electionCommitIndex;
   }
 
+  /**
+   * Whether this leader is cut off from a majority: entries or reads have
+   * waited for `retransmitMs` (a retransmission went out) and no majority
+   * answered anything sent meanwhile. Such a leader keeps its role until
+   * check-quorum, the full election timeout, though it can serve nobody; the
+   * caller can send elsewhere what it holds in no log.
+   *
+   * @param now The caller's clock.
+   * @returns `false` for a follower or candidate.
+   */
+  isCutOff(now: number): boolean {
+    if (this.#role !== "leader" || this.peers.length === 0) return false;
+    const since = now - this.#options.retransmitMs;
+    const entriesWaited = this.#log.commitIndex < this.#log.lastIndex &&
+      this.#commitAwaitedSince < since;
+    const readsWaited = this.#reads.oldestRequestedAt < since;
+    return (entriesWaited || readsWaited) && this.#progress.quorumContactAt(now) < since;
+  }
+
   /** Index of the last log entry, 0 when the log is empty. */
   get lastIndex(): number {
     return this.#log.lastIndex;

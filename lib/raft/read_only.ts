@@ -46,6 +46,11 @@ export class ReadOnly {
     return this.#pending.length - this.#head;
   }
 
+  /** When the oldest waiting read was requested, `Infinity` when none waits. */
+  get oldestRequestedAt(): number {
+    return this.#pending[this.#head]?.requestedAt ?? Infinity;
+  }
+
   /**
    * Queues a read.
    *

@@ -23,6 +23,9 @@ export const TRAFFIC_BUCKET_MS = 100;
  */
 export const CANDIDATE_MESSAGE_TYPES: readonly string[] = ["request_vote", "pre_vote"];
 
+/** Types of the replies to clients (PROTOCOL.md section 2). */
+const CLIENT_REPLY_TYPES: readonly string[] = ["ok", "redirect", "fail"];
+
 /** A replica's role as the simulator infers it. */
 export type Role = "follower" | "candidate" | "leader" | "dead";
 
@@ -123,8 +126,9 @@ export interface RoutedMessage {
  * Infers a replica's role from one message it sent, as the report's legend says:
  * naming itself in `leader` makes it leader; sending `request_vote` or `pre_vote` makes
  * it candidate; naming another replica makes it follower. A message naming no leader
- * says little: a leader that sends one has stepped down (follower), anyone else keeps
- * its role (a candidate refusing a rival's vote request stays candidate).
+ * says little: a leader that sends one to a replica has stepped down (follower), anyone
+ * else keeps its role (a candidate refusing a rival's vote request stays candidate, a
+ * leader cut off from a majority redirects clients naming no leader).
  *
  * @param current The role inferred so far.
  * @param message The message the replica sent.
@@ -143,6 +147,7 @@ export function inferRole(current: Role, message: RoutedMessage): Role {
     return "candidate";
   }
   if (message.leader !== BROADCAST) return "follower";
+  if (typeof message.type === "string" && CLIENT_REPLY_TYPES.includes(message.type)) return current;
   return current === "leader" ? "follower" : current;
 }
 

@@ -110,13 +110,17 @@ Deno.test("a replica that becomes leader processes the requests it held", () => 
 
 /**
  * A leader that has not heard from a majority within leaseMs keeps new puts out
- * of its log; contact returning appends them, losing leadership redirects them.
- * PROTOCOL.md section 6 (never fail or redirect a put that is in a log).
+ * of its log, and contact returning appends them; once an entry has waited a
+ * retransmission with no majority answering, new puts are redirected naming no
+ * leader. PROTOCOL.md section 6 (never fail or redirect a put that is in a log).
  */
 Deno.test("a leader out of touch with a majority holds puts outside its log", () => {
   const node = makeReplica();
   const at = campaign(node, 0);
   node.ready();
+  const noOpAck = { term: node.currentTerm, matchIndex: 1, sentAt: at };
+  for (const peer of PEERS) deliver(node, appendReply(peer, noOpAck), at + 1);
+  assert.equal(node.commitIndex, 1);
   deliver(node, request("put", "p1"), at + 500);
   assert.equal(node.lastIndex, 1, "p1 is not appended without recent majority contact");
   const ack = { term: node.currentTerm, matchIndex: 1, sentAt: at + 510 };
@@ -125,25 +129,25 @@ Deno.test("a leader out of touch with a majority holds puts outside its log", ()
   assert.equal(node.lastIndex, 2, "contact is back: p1 is appended");
   for (const peer of PEERS.slice(0, 2)) assert.equal(appendsTo(out, peer).length, 1);
 
-  deliver(node, request("put", "p2"), at + 1_000);
+  // p1 has waited unanswered since: this leader is cut off, p2 goes elsewhere.
+  assert.deepEqual(repliesIn(deliver(node, request("put", "p2"), at + 1_000)), ["redirect:FFFF"]);
   assert.equal(node.lastIndex, 2);
   node.tick(at + 1_709);
   assert.equal(node.role, "leader", "check-quorum waits the full election timeout");
   node.tick(at + 1_710);
   assert.equal(node.role, "follower", "check-quorum");
-  const term = node.currentTerm + 1;
-  const redirect = deliver(node, appendEntries("0003", { term, sentAt: at + 1_800 }), at + 1_800);
-  assert.deepEqual(repliesIn(redirect), ["redirect:0003"]);
 });
 
 /**
  * A leader cut off in a minority stops taking puts once its last entry has gone
  * unanswered for as long as a round and its hedges take, long before its lease
- * (960 ms) ends: the puts sent to it after that wait outside its log and are
- * redirected once a new leader is heard, rather than appended where they never
- * commit and are never answered. PROTOCOL.md section 6.
+ * (960 ms) ends, rather than append them where they never commit and are never
+ * answered; once that entry has waited a retransmission with no majority
+ * answering, it redirects them naming no leader, while the partition lasts:
+ * the clients retry at a random replica, three in five on the majority's side.
+ * PROTOCOL.md section 6.
  */
-Deno.test("a leader cut off in a minority holds puts once its last entry goes unanswered", () => {
+Deno.test("a leader cut off in a minority redirects puts once its last entry goes unanswered", () => {
   const net = new Network({ size: 5, seed: 3 });
   const old = net.elect();
   net.runFor(300);
@@ -157,12 +161,39 @@ Deno.test("a leader cut off in a minority holds puts once its last entry goes un
     net.runFor(100);
   }
   assert.equal(old.lastIndex, old.commitIndex + 1, "only the first put entered the old log");
-  net.runUntil(() => net.leader() !== undefined && net.leader() !== old, 5_000);
-  net.heal();
-  net.runFor(1_000);
+  assert.equal(old.role, "leader");
   for (const MID of mids) {
-    assert.deepEqual(net.repliesTo(MID).map((reply) => reply.type), ["redirect"], MID);
+    assert.deepEqual(
+      net.repliesTo(MID).map((reply) => [reply.type, reply.leader]),
+      [["redirect", "FFFF"]],
+      MID,
+    );
   }
+  assert.deepEqual(net.repliesTo("lost"), [], "the put in its log is not redirected");
+});
+
+/**
+ * A get sent to a leader cut off in a minority changes nothing: once its
+ * ReadIndex round has waited a retransmission unanswered, it is redirected
+ * naming no leader, long before the partition heals.
+ */
+Deno.test("a leader cut off in a minority redirects a get whose read round goes unanswered", () => {
+  const net = new Network({ size: 5, seed: 4 });
+  const old = net.elect();
+  net.runFor(300);
+  net.request(old.id, { type: "put", MID: "p", key: "k", value: "v" });
+  net.runFor(100);
+  const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
+  net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+  net.runFor(600);
+  net.request(old.id, { type: "get", MID: "g", key: "k" });
+  net.runFor(50);
+  assert.deepEqual(net.repliesTo("g"), [], "the read round may still be answered");
+  net.runFor(250);
+  assert.equal(old.role, "leader");
+  assert.deepEqual(net.repliesTo("g").map((reply) => [reply.type, reply.leader]), [
+    ["redirect", "FFFF"],
+  ]);
 });
 
 /**

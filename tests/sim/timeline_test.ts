@@ -34,6 +34,11 @@ Deno.test("a message naming no leader keeps a candidate's role and demotes a lea
   assert.equal(inferRole("leader", reply), "follower");
 });
 
+Deno.test("a leader redirecting a client naming no leader stays leader", () => {
+  const redirect = { src: "0001", leader: "FFFF", type: "redirect" };
+  assert.equal(inferRole("leader", redirect), "leader");
+});
+
 Deno.test("a dead replica stays dead whatever it is said to send", () => {
   assert.equal(inferRole("dead", { src: "0001", leader: "0001", type: "append_entries" }), "dead");
 });
