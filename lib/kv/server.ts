@@ -48,6 +48,11 @@ interface UnproposedPut extends HeldRequest {
   request: PutRequest;
 }
 
+/** A get waiting to be answered. */
+interface WaitingGet extends HeldRequest {
+  request: GetRequest;
+}
+
 /** The log command of a put: the write, and whom to acknowledge. */
 function putCommand(request: PutRequest): PutCommand {
   return { key: request.key, value: request.value, client: request.src, MID: request.MID };
@@ -106,6 +111,13 @@ export class KvServer {
   #nextReadContext = 1;
   /** Puts the core refused while out of touch with a majority: in no log yet. */
   #unproposed: UnproposedPut[] = [];
+  /**
+   * Puts of earlier terms this leader applied while the election's commit was
+   * open: an earlier leader may have answered them. Decided when it closes.
+   */
+  #undecidedPuts: { index: number; put: PutCommand }[] = [];
+  /** Gets of keys with an undecided put: answered after its answer, if any. */
+  #getsAwaitingDecision: WaitingGet[] = [];
 
   // Followers.
   /** The leader contact a redirect was last sent after: one redirect per contact. */
@@ -185,10 +197,11 @@ export class KvServer {
   ready(): ServerReady {
     const { messages, committedEntries, readStates, deadline } = this.core.ready();
     for (const { index, entry } of committedEntries) this.#apply(index, entry);
+    this.#decideEarlierPuts();
     for (const { context } of readStates) {
       const read = this.#reading.get(context);
       this.#reading.delete(context);
-      if (read?.request.type === "get") this.#answerGet(read.request);
+      if (read?.request.type === "get") this.#answerGet(read as WaitingGet);
     }
     const out: OutboundMessage[] = this.#replies;
     this.#replies = [];
@@ -288,6 +301,9 @@ export class KvServer {
    */
   #lostLeadership(): void {
     this.#leaderTerm = 0;
+    // The next leader decides whether to answer them: it was told no commit
+    // above this leader's electionCommitIndex.
+    this.#undecidedPuts = [];
     for (const held of this.#takeWaiting()) {
       if (!this.#held.add(held)) this.#reply(held.request, "fail");
     }
@@ -307,10 +323,15 @@ export class KvServer {
     for (const { request } of this.#takeWaiting()) this.#redirectAnywhere(request);
   }
 
-  /** Removes and returns the gets waiting for a read state and the unproposed puts, oldest first. */
+  /**
+   * Removes and returns the gets waiting for a read state or a decision and the
+   * unproposed puts, oldest first.
+   */
   #takeWaiting(): HeldRequest[] {
-    const waiting = [...this.#reading.values(), ...this.#unproposed];
+    const deciding = this.#getsAwaitingDecision;
+    const waiting = [...deciding, ...this.#reading.values(), ...this.#unproposed];
     this.#reading.clear();
+    this.#getsAwaitingDecision = [];
     this.#unproposed = [];
     return waiting.sort((a, b) => a.receivedAt - b.receivedAt);
   }
@@ -330,25 +351,55 @@ export class KvServer {
    * whichever leader received it (PROTOCOL.md section 6), except those up to
    * the core's `electionCommitIndex`: some replica knew an earlier leader
    * committed them, and that leader answered them before it spread the commit.
-   * Followers never answer.
+   * An earlier term's put applied while that index may still rise waits for
+   * it to settle. Followers never answer.
    */
   #apply(index: number, entry: Entry): void {
     this.#lastApplied = index;
     if (!isPutCommand(entry.command)) return;
     const put = entry.command;
     this.#store.apply(put);
-    if (this.core.role === "leader" && index > this.core.electionCommitIndex) {
-      this.#replies.push({
-        src: this.id,
-        dst: put.client,
-        leader: this.id,
-        type: "ok",
-        MID: put.MID,
-      });
+    if (this.core.role !== "leader" || index <= this.core.electionCommitIndex) return;
+    if (entry.term < this.core.currentTerm && this.core.electionCommitOpen) {
+      this.#undecidedPuts.push({ index, put });
+    } else {
+      this.#acknowledge(put);
     }
   }
 
-  #answerGet(request: GetRequest): void {
+  /**
+   * Once the election's commit closed, answers the earlier terms' puts no
+   * earlier leader is known to have answered, then the gets that waited for
+   * them (PROTOCOL.md section 6: a put is acknowledged before any later get of
+   * its key is answered).
+   */
+  #decideEarlierPuts(): void {
+    if (this.#undecidedPuts.length === 0 || this.core.electionCommitOpen) return;
+    for (const { index, put } of this.#undecidedPuts) {
+      if (index > this.core.electionCommitIndex) this.#acknowledge(put);
+    }
+    this.#undecidedPuts = [];
+    const gets = this.#getsAwaitingDecision;
+    this.#getsAwaitingDecision = [];
+    for (const get of gets) this.#answerGet(get);
+  }
+
+  #acknowledge(put: PutCommand): void {
+    this.#replies.push({
+      src: this.id,
+      dst: put.client,
+      leader: this.id,
+      type: "ok",
+      MID: put.MID,
+    });
+  }
+
+  #answerGet(get: WaitingGet): void {
+    const { request } = get;
+    if (this.#undecidedPuts.some(({ put }) => put.key === request.key)) {
+      this.#getsAwaitingDecision.push(get);
+      return;
+    }
     this.#reply(request, "ok", this.#store.get(request.key));
   }
 

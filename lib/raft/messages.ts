@@ -104,8 +104,8 @@ export interface AppendEntriesReply extends Envelope {
   /** The term of the follower's entry at the conflict, or 0 when its log is too short. */
   conflictTerm: number;
   /**
-   * The follower's commit index: until a new leader commits an entry of its
-   * term, it tells which entries an earlier leader saw committed.
+   * The commit index the follower learned from leaders of terms before this
+   * one: it tells a new leader which entries an earlier leader saw committed.
    */
   commitIndex: number;
   /** {@linkcode AppendEntries.sentAt} echoed back. */

@@ -168,6 +168,13 @@ export class RaftNode {
   /** This role's election timeout, drawn from its range when the role begins (§5.2). */
   #electionTimeoutMs = 0;
   #lastLeaderContactAt = -Infinity;
+  /** The term of the leader whose AppendEntries this replica last accepted. */
+  #commitLearnedInTerm = 0;
+  /**
+   * The commit index this replica had when it first accepted an AppendEntries
+   * of `#commitLearnedInTerm`: what it learned from earlier terms' leaders.
+   */
+  #earlierTermsCommitIndex = 0;
   /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
   #votes = new Map<Id, number>();
   /** Peers that answered this campaign, granting or not. */
@@ -183,13 +190,17 @@ export class RaftNode {
   #termStartIndex = 0;
   /**
    * The highest commit index this leader, a replica that voted for it, or a
-   * follower answering before the term's first commit knew.
+   * follower answering while the election's commit was open knew.
    */
   #electionCommitIndex = 0;
-  /** Followers that answered this leader before its term's first commit. */
-  #answeredBeforeFirstCommit = new Set<Id>();
-  /** When this leader stops holding its term's first commit for followers yet to answer. */
-  #firstCommitHeldUntil = -Infinity;
+  /** Whether this leader waits for followers yet to answer since its election. */
+  #awaitingFollowerCommits = false;
+  /** Followers that answered this leader while the election's commit was open. */
+  #answeredInElectionWindow = new Set<Id>();
+  /** When this leader stops waiting for followers yet to answer. */
+  #awaitingFollowerCommitsUntil = -Infinity;
+  /** Whether followers were told the commit index since the election's commit closed. */
+  #electionCommitTold = false;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
   #commitNoticeAt = Infinity;
   /** The gaps between this leader's last few proposals, oldest first. */
@@ -279,13 +290,30 @@ export class RaftNode {
 
   /**
    * For a leader: the highest commit index it, a replica that voted for it, or
-   * a follower that answered it before its term's first commit knew. An
+   * a follower that answered it while the election's commit was open knew. An
    * earlier leader saw every entry up to there committed; above it, this leader
-   * cannot tell. Read it as entries are applied: followers' answers may raise it
-   * until the term's first commit, which is when earlier entries are applied.
+   * cannot tell. Final once {@linkcode RaftNode.electionCommitOpen} is `false`.
    */
   get electionCommitIndex(): number {
     return this.#electionCommitIndex;
+  }
+
+  /**
+   * For a leader: whether followers' answers may still raise
+   * {@linkcode RaftNode.electionCommitIndex}, from the election until every
+   * follower answered or `retransmitMs` passed, and the term's first entry
+   * committed (which commits the earlier terms' entries). Each answer carries the commit
+   * index the follower learned from earlier terms' leaders, which may tell of
+   * an earlier leader's last commits: a commit notice reaches one follower, and
+   * that one, having heard a leader last, is the last to stop ignoring vote
+   * requests, so it rarely voted. Meanwhile this leader commits and serves as
+   * usual, but tells followers no commit above `electionCommitIndex`; its
+   * caller holds back its decisions on earlier terms' entries.
+   * `false` for a follower or candidate.
+   */
+  get electionCommitOpen(): boolean {
+    return this.#role === "leader" &&
+      (this.#awaitingFollowerCommits || this.#log.commitIndex < this.#termStartIndex);
   }
 
   /**
@@ -411,6 +439,7 @@ export class RaftNode {
    * @returns What to send, apply and serve, and the deadline for the next {@linkcode RaftNode.tick}.
    */
   ready(): Ready {
+    this.#tellClosedElectionCommit();
     this.#flushPendingSends(this.#now);
     const messages = this.#outbox;
     const readStates = this.#readStates;
@@ -519,8 +548,10 @@ export class RaftNode {
     this.#lastRoundIndex = 0;
     this.#roundToBareMajority = false;
     this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
-    this.#answeredBeforeFirstCommit = new Set();
-    this.#firstCommitHeldUntil = now + this.#options.retransmitMs;
+    this.#answeredInElectionWindow = new Set();
+    this.#awaitingFollowerCommits = this.peers.length > 0;
+    this.#electionCommitTold = false;
+    this.#awaitingFollowerCommitsUntil = now + this.#options.retransmitMs;
     this.#commitNoticeAt = Infinity;
     this.#proposalGapsMs = [];
     this.#lastProposalAt = -Infinity;
@@ -650,6 +681,10 @@ export class RaftNode {
   // ---- Log replication, follower side (§5.3) ----
 
   #handleAppendEntries(message: AppendEntries, now: number): void {
+    if (this.#commitLearnedInTerm !== this.#currentTerm) {
+      this.#commitLearnedInTerm = this.#currentTerm;
+      this.#earlierTermsCommitIndex = this.#log.commitIndex;
+    }
     this.#lastLeaderContactAt = now;
     this.#setLeader(message.src);
     this.#resetElectionTimer(now);
@@ -700,13 +735,13 @@ export class RaftNode {
       for (let i = 0; i < lost; i++) this.#delivery.settled(false);
       this.#delivery.settled(true);
     }
-    if (this.#log.commitIndex < this.#termStartIndex) {
-      // A follower that was told of an earlier leader's last commit (a commit
-      // notice, say) may not have voted: it heard a leader last, so it was the
-      // last to stop ignoring vote requests.
+    if (this.electionCommitOpen) {
       const earlierCommit = Math.min(message.commitIndex, this.#termStartIndex - 1);
       this.#electionCommitIndex = Math.max(this.#electionCommitIndex, earlierCommit);
-      this.#answeredBeforeFirstCommit.add(message.src);
+      this.#answeredInElectionWindow.add(message.src);
+      if (this.#answeredInElectionWindow.size === this.peers.length) {
+        this.#awaitingFollowerCommits = false;
+      }
     }
     this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
@@ -756,31 +791,37 @@ export class RaftNode {
   #maybeCommit(now: number): void {
     const index = this.#progress.quorumMatchIndex(this.#log.lastIndex);
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
-    if (this.#holdsFirstCommit(now)) return;
-    // The first commit of a term may settle a backlog of entries from earlier
-    // terms at once: followers are told in this ready(), so a successor elected
-    // soon after knows of it through their votes (electionCommitIndex). Later
-    // commits travel with the next AppendEntries.
-    this.#heartbeatRoundPending ||= this.#log.commitIndex < this.#termStartIndex;
     this.#log.commitTo(index);
     this.#commitAwaitedSince = now;
-    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
+    // While the election's commit is open followers are told no new commit;
+    // they are told all of it when it closes (#tellClosedElectionCommit).
+    if (!this.electionCommitOpen) {
+      this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
+    }
     this.#serveReadyReads(now);
   }
 
   /**
-   * Whether the term's first commit waits for followers yet to answer, at most
-   * `retransmitMs` after the election. Each answer carries the follower's
-   * commit index, which may tell of an earlier leader's last commits: a commit
-   * notice reaches one follower, and that one, having heard a leader last, is
-   * the last to stop ignoring vote requests, so it rarely voted. The earlier
-   * entries are applied, and answered or not, at the first commit; an answer
-   * after it comes too late. Elections take over a second, so the wait adds
-   * little to them.
+   * Once the election's commit closes, tells every follower the commit index:
+   * the term's first commit may settle a backlog of earlier terms' entries at
+   * once, and a successor elected soon after learns of it through their votes
+   * (electionCommitIndex). Later commits travel with the next AppendEntries.
    */
-  #holdsFirstCommit(now: number): boolean {
-    return this.#log.commitIndex < this.#termStartIndex && now < this.#firstCommitHeldUntil &&
-      this.#answeredBeforeFirstCommit.size < this.peers.length;
+  #tellClosedElectionCommit(): void {
+    if (this.#electionCommitTold || this.#role !== "leader" || this.electionCommitOpen) return;
+    this.#electionCommitTold = true;
+    this.#heartbeatRoundPending = true;
+  }
+
+  /**
+   * The commit index AppendEntries carry. While the election's commit is open,
+   * none above `electionCommitIndex`: the caller has not yet decided whether to
+   * answer the earlier terms' entries above it, and a successor would take
+   * them for answered.
+   */
+  #toldCommitIndex(): number {
+    const commitIndex = this.#log.commitIndex;
+    return this.electionCommitOpen ? Math.min(commitIndex, this.#electionCommitIndex) : commitIndex;
   }
 
   #recordProposal(now: number): void {
@@ -1146,7 +1187,8 @@ export class RaftNode {
 
   #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
     // §5.3: a follower takes the commit index up to the last entry it was sent.
-    if (prevLogIndex + entries.length >= this.#log.commitIndex) this.#commitNoticeAt = Infinity;
+    const leaderCommit = this.#toldCommitIndex();
+    if (prevLogIndex + entries.length >= leaderCommit) this.#commitNoticeAt = Infinity;
     return {
       src: this.id,
       dst,
@@ -1156,7 +1198,7 @@ export class RaftNode {
       prevLogIndex,
       prevLogTerm: this.#log.term(prevLogIndex) ?? 0,
       entries,
-      leaderCommit: this.#log.commitIndex,
+      leaderCommit,
       sentAt: now,
       ...(entries.length > 0 && this.#lossy ? { replyTwice: true } : {}),
     };
@@ -1187,7 +1229,7 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
-    if (this.#log.commitIndex < this.#termStartIndex) this.#maybeCommit(now);
+    if (now >= this.#awaitingFollowerCommitsUntil) this.#awaitingFollowerCommits = false;
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
@@ -1244,7 +1286,7 @@ export class RaftNode {
    * Tells one follower that holds every committed entry, the one heard from
    * last, the commit index, without asking for an answer: one message. A new
    * leader learns it from that follower's vote or its first answer to the new
-   * leader (see `#holdsFirstCommit`), and does not answer again the puts this
+   * leader (see {@linkcode RaftNode.electionCommitOpen}), and does not answer again the puts this
    * leader answered (a commit reaches followers otherwise only with the next
    * AppendEntries, which a crash may never let leave).
    */
@@ -1325,7 +1367,7 @@ export class RaftNode {
       this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
       this.#hedgeAt,
       this.#commitNoticeAt,
-      this.#holdsFirstCommit(this.#now) ? this.#firstCommitHeldUntil : Infinity,
+      this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsUntil : Infinity,
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
@@ -1403,7 +1445,9 @@ export class RaftNode {
       matchIndex: success ? outcome.matchIndex : 0,
       conflictIndex: success ? 0 : outcome.conflictIndex,
       conflictTerm: success ? 0 : outcome.conflictTerm,
-      commitIndex: this.#log.commitIndex,
+      commitIndex: this.#commitLearnedInTerm === this.#currentTerm
+        ? this.#earlierTermsCommitIndex
+        : this.#log.commitIndex,
       sentAt: request.sentAt,
     };
     this.#send(reply);

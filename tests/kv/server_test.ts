@@ -197,6 +197,39 @@ Deno.test("a leader cut off in a minority redirects a get whose read round goes 
 });
 
 /**
+ * A new leader commits and serves at once after its election, but a put of an
+ * earlier term it commits is answered only once every follower reported what
+ * it knows of the earlier leader's commits, at most retransmitMs later: then
+ * the put is answered unless some follower knew it committed (so answered),
+ * and only then are gets of its key answered. PROTOCOL.md section 6.
+ */
+Deno.test("a new leader answers an earlier term's put once every follower reported its commit index", () => {
+  for (const knownCommitted of [false, true]) {
+    const node = makeReplica();
+    const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
+    seedLog(node, 1, [{ term: 1, command: put }], 0);
+    const at = campaign(node, 2_000);
+    node.ready();
+    const answer = (peer: string, commitIndex: number, now: number) =>
+      deliver(node, appendReply(peer, { term: 2, matchIndex: 2, commitIndex, sentAt: at }), now);
+    answer("0001", 0, at + 1);
+    assert.deepEqual(repliesIn(answer("0002", 0, at + 1)), [], "committed, not yet answered");
+    assert.equal(node.commitIndex, 2);
+    assert.deepEqual(repliesIn(deliver(node, request("put", "q"), at + 2)), []);
+    const qAcks = ["0001", "0002"].map((peer) =>
+      deliver(node, appendReply(peer, { term: 2, matchIndex: 3, sentAt: at + 2 }), at + 3)
+    );
+    assert.deepEqual(repliesIn(qAcks.flat()), ["ok:0000"], "a put of this term is answered");
+    const get = deliver(node, request("get", "g"), at + 4);
+    assert.deepEqual(repliesIn(get), [], "a get of the undecided put's key waits");
+    answer("0003", knownCommitted ? 1 : 0, at + 5);
+    const decided = repliesIn(answer("0004", 0, at + 6));
+    const expected = knownCommitted ? ["ok:0000"] : ["ok:0000", "ok:0000"];
+    assert.deepEqual(decided, expected, "the put unless 0003 knew, then the get");
+  }
+});
+
+/**
  * A put committed by a leader other than the one that received it is
  * acknowledged exactly once, by the leader that commits it.
  * PROTOCOL.md section 6.
