@@ -104,8 +104,9 @@ export interface AppendEntriesReply extends Envelope {
   /** The term of the follower's entry at the conflict, or 0 when its log is too short. */
   conflictTerm: number;
   /**
-   * The commit index the follower learned from leaders of terms before this
-   * one: it tells a new leader which entries an earlier leader saw committed.
+   * The follower's commit index: while a new leader's election commit is open
+   * (it tells no commit above what it knows of earlier leaders' meanwhile), it
+   * tells which entries an earlier leader saw committed.
    */
   commitIndex: number;
   /** {@linkcode AppendEntries.sentAt} echoed back. */

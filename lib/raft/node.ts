@@ -168,13 +168,6 @@ export class RaftNode {
   /** This role's election timeout, drawn from its range when the role begins (§5.2). */
   #electionTimeoutMs = 0;
   #lastLeaderContactAt = -Infinity;
-  /** The term of the leader whose AppendEntries this replica last accepted. */
-  #commitLearnedInTerm = 0;
-  /**
-   * The commit index this replica had when it first accepted an AppendEntries
-   * of `#commitLearnedInTerm`: what it learned from earlier terms' leaders.
-   */
-  #earlierTermsCommitIndex = 0;
   /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
   #votes = new Map<Id, number>();
   /** Peers that answered this campaign, granting or not. */
@@ -302,13 +295,14 @@ export class RaftNode {
    * For a leader: whether followers' answers may still raise
    * {@linkcode RaftNode.electionCommitIndex}, from the election until every
    * follower answered or `retransmitMs` passed, and the term's first entry
-   * committed (which commits the earlier terms' entries). Each answer carries the commit
-   * index the follower learned from earlier terms' leaders, which may tell of
-   * an earlier leader's last commits: a commit notice reaches one follower, and
-   * that one, having heard a leader last, is the last to stop ignoring vote
-   * requests, so it rarely voted. Meanwhile this leader commits and serves as
-   * usual, but tells followers no commit above `electionCommitIndex`; its
-   * caller holds back its decisions on earlier terms' entries.
+   * committed (which commits the earlier terms' entries). Each answer carries
+   * the follower's commit index, which may tell of an earlier leader's last
+   * commits: a commit notice reaches one follower, and that one, having heard a
+   * leader last, is the last to stop ignoring vote requests, so it rarely
+   * voted. Meanwhile this leader commits and serves as usual, but tells
+   * followers no commit above `electionCommitIndex`, so their answers tell only
+   * of earlier leaders' commits; its caller holds back its decisions on earlier
+   * terms' entries.
    * `false` for a follower or candidate.
    */
   get electionCommitOpen(): boolean {
@@ -681,10 +675,6 @@ export class RaftNode {
   // ---- Log replication, follower side (§5.3) ----
 
   #handleAppendEntries(message: AppendEntries, now: number): void {
-    if (this.#commitLearnedInTerm !== this.#currentTerm) {
-      this.#commitLearnedInTerm = this.#currentTerm;
-      this.#earlierTermsCommitIndex = this.#log.commitIndex;
-    }
     this.#lastLeaderContactAt = now;
     this.#setLeader(message.src);
     this.#resetElectionTimer(now);
@@ -1445,9 +1435,7 @@ export class RaftNode {
       matchIndex: success ? outcome.matchIndex : 0,
       conflictIndex: success ? 0 : outcome.conflictIndex,
       conflictTerm: success ? 0 : outcome.conflictTerm,
-      commitIndex: this.#commitLearnedInTerm === this.#currentTerm
-        ? this.#earlierTermsCommitIndex
-        : this.#log.commitIndex,
+      commitIndex: this.#log.commitIndex,
       sentAt: request.sentAt,
     };
     this.#send(reply);

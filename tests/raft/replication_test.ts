@@ -293,21 +293,6 @@ Deno.test("a new leader keeps the election's commit open for every follower's co
 });
 
 /**
- * A follower's answers report the commit index it learned from earlier terms'
- * leaders, not what the current leader told it: that is what a new leader
- * needs to know of which entries an earlier leader answered.
- */
-Deno.test("a follower reports the commit index it learned before the current term", () => {
-  const node = makeNode();
-  seedLog(node, 1, [put(1), put(2)], 0, 1);
-  assert.equal(node.commitIndex, 1);
-  const told = appendEntries("0002", { term: 2, prevLogIndex: 2, prevLogTerm: 1, leaderCommit: 2 });
-  const [reply] = deliver(node, told, 10) as AppendEntriesReply[];
-  assert.equal(node.commitIndex, 2);
-  assert.equal(reply?.commitIndex, 1);
-});
-
-/**
  * Committed entries are applied in log order, so a later put of a key wins.
  * Raft §5.3 (State Machine Safety).
  */
