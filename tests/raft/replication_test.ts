@@ -573,6 +573,37 @@ Deno.test("a commit is told at once when proposals come further apart than commi
   assert.equal(notice?.type === "append_entries" && notice.leaderCommit, 6);
 });
 
+/**
+ * Under heavy loss a notice is lost often enough that a leader killed before
+ * its next AppendEntries would leave its last answered put to be answered
+ * again: two followers are told. Elsewhere one is, as above.
+ */
+Deno.test("under heavy loss a commit is told to two followers holding it", () => {
+  for (const [dropRate, told] of [[0.3, 2], [0.05, 1]] as const) {
+    const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
+    const leader = net.elect();
+    net.dropRate = dropRate;
+    const noticeRounds = new Map<number, Set<string>>();
+    net.onFlush = (_, messages) => {
+      for (const message of messages) {
+        if (message.type !== "append_entries" || message.repliers?.length !== 0) continue;
+        const round = noticeRounds.get(message.sentAt) ?? new Set();
+        noticeRounds.set(message.sentAt, round.add(message.dst));
+      }
+    };
+    for (let i = 0; i < 200; i++) {
+      // The second half only: the leader needs a few dozen round trips to tell the loss.
+      if (i === 100) noticeRounds.clear();
+      net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
+      net.runFor(150);
+    }
+    const sizes = [...noticeRounds.values()].map((round) => round.size);
+    const seen = `drop rate ${dropRate}: notice rounds of sizes ${sizes.join(",")}`;
+    assert.ok(sizes.length > 50, seen);
+    assert.ok(sizes.filter((size) => size === told).length > 0.9 * sizes.length, seen);
+  }
+});
+
 /** A commit the next round of new entries carries needs no notice. */
 Deno.test("a commit the next put carries needs no notice", () => {
   const { node, at } = replicatingLeader();
