@@ -299,10 +299,10 @@ export class RaftNode {
    * the follower's commit index, which may tell of an earlier leader's last
    * commits: a commit notice reaches one follower (two under heavy loss), and
    * that one, having heard a leader last, is the last to stop ignoring vote
-   * requests, so it rarely voted. Meanwhile this leader commits and serves as usual, but tells
-   * followers no commit above `electionCommitIndex`, so their answers tell only
-   * of earlier leaders' commits; its caller holds back its decisions on earlier
-   * terms' entries.
+   * requests, so it rarely voted. Meanwhile this leader commits and serves as
+   * usual, but tells followers no commit above `electionCommitIndex`, so their
+   * answers tell only of earlier leaders' commits; its caller holds back its
+   * decisions on earlier terms' entries.
    * `false` for a follower or candidate.
    */
   get electionCommitOpen(): boolean {

@@ -19,6 +19,7 @@ import type {
   Entry,
   PeerMessage,
 } from "../../lib/raft/messages.ts";
+import type { OutboundMessage } from "../../lib/kv/messages.ts";
 import type { RaftNode } from "../../lib/raft/node.ts";
 import type { ServedReplica } from "../../lib/dst/replica.ts";
 
@@ -441,6 +442,30 @@ Deno.test("a follower asked to answer twice sends its acknowledgement twice, a r
 });
 
 /**
+ * Sends 200 puts `gapMs` apart to the leader of a new 5-replica cluster whose
+ * network drops `dropRate` of messages, and shows `watch` what replicas send
+ * during the second half only: the leader needs a few dozen round trips to
+ * tell the loss.
+ */
+function putUnderLoss(
+  dropRate: number,
+  gapMs: number,
+  watch: (messages: readonly OutboundMessage[]) => void,
+): void {
+  const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
+  net.elect();
+  net.dropRate = dropRate;
+  for (let i = 0; i < 200; i++) {
+    if (i === 100) net.onFlush = (_, messages) => watch(messages);
+    const leader = net.leader();
+    if (leader !== undefined) {
+      net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
+    }
+    net.runFor(gapMs);
+  }
+}
+
+/**
  * Where about half the round trips fail (30 % of messages lost), a round to a
  * bare majority rarely commits at once: entries go to every follower and each
  * acknowledgement comes twice. Where fewer fail (15 % or 5 % lost), entries go
@@ -449,27 +474,15 @@ Deno.test("a follower asked to answer twice sends its acknowledgement twice, a r
  */
 Deno.test("under heavy loss entries go to every follower and are answered twice", () => {
   for (const [dropRate, heavy] of [[0.3, true], [0.15, false], [0.05, false]] as const) {
-    const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
-    net.elect();
-    net.dropRate = dropRate;
     const appends = { total: 0, broadcast: 0, answeredTwice: 0 };
-    net.onFlush = (_, messages) => {
+    putUnderLoss(dropRate, 60, (messages) => {
       for (const message of messages) {
         if (message.type !== "append_entries" || message.entries.length === 0) continue;
         appends.total++;
         if (message.dst === "FFFF") appends.broadcast++;
         if (message.replyTwice === true) appends.answeredTwice++;
       }
-    };
-    for (let i = 0; i < 200; i++) {
-      // The second half only: the leader needs a few dozen round trips to tell.
-      if (i === 100) Object.assign(appends, { total: 0, broadcast: 0, answeredTwice: 0 });
-      const leader = net.leader();
-      if (leader !== undefined) {
-        net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
-      }
-      net.runFor(60);
-    }
+    });
     const seen = `drop rate ${dropRate}: ${JSON.stringify(appends)} over 100 puts`;
     if (heavy) {
       assert.ok(appends.broadcast > 90, seen);
@@ -580,23 +593,14 @@ Deno.test("a commit is told at once when proposals come further apart than commi
  */
 Deno.test("under heavy loss a commit is told to two followers holding it", () => {
   for (const [dropRate, told] of [[0.3, 2], [0.05, 1]] as const) {
-    const net = new Network({ size: 5, seed: 3, latencyMs: 0.5 });
-    const leader = net.elect();
-    net.dropRate = dropRate;
     const noticeRounds = new Map<number, Set<string>>();
-    net.onFlush = (_, messages) => {
+    putUnderLoss(dropRate, 150, (messages) => {
       for (const message of messages) {
         if (message.type !== "append_entries" || message.repliers?.length !== 0) continue;
         const round = noticeRounds.get(message.sentAt) ?? new Set();
         noticeRounds.set(message.sentAt, round.add(message.dst));
       }
-    };
-    for (let i = 0; i < 200; i++) {
-      // The second half only: the leader needs a few dozen round trips to tell the loss.
-      if (i === 100) noticeRounds.clear();
-      net.request(leader.id, { type: "put", MID: `m${i}`, key: `k${i % 7}`, value: `v${i}` });
-      net.runFor(150);
-    }
+    });
     const sizes = [...noticeRounds.values()].map((round) => round.size);
     const seen = `drop rate ${dropRate}: notice rounds of sizes ${sizes.join(",")}`;
     assert.ok(sizes.length > 50, seen);
