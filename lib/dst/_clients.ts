@@ -94,7 +94,7 @@ export class ClientDriver {
    * A second reply for one MID. A duplicate ok is forgiven when the first
    * replier crashed, stepped down or was partitioned between the two answers:
    * a new leader then re-answers committed puts no voter knew were answered
-   * (`electionCommitIndex` in lib/raft/node.ts). Everything else breaks the protocol.
+   * (`electionAnswered` in lib/raft/node.ts). Everything else breaks the protocol.
    */
   #judgeAnomaly(anomaly: ReplyAnomaly): void {
     const { kind, mid, first, second } = anomaly;

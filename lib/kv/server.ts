@@ -6,6 +6,7 @@
  * @module
  */
 
+import { answeredPrefix, isAnswered } from "../raft/answered.ts";
 import { BROADCAST, type Entry, type Id, type PeerMessage } from "../raft/messages.ts";
 import { RaftNode } from "../raft/node.ts";
 import { type RaftOptions, resolveRaftOptions } from "../raft/options.ts";
@@ -289,6 +290,15 @@ export class KvServer {
 
   #becameLeader(now: number): void {
     this.#leaderTerm = this.core.currentTerm;
+    // Puts this replica applied that no one knows were answered: it committed
+    // them as a leader whose election's commit was open, and lost the role.
+    const { electionAnswered } = this.core;
+    for (let index = answeredPrefix(electionAnswered) + 1; index <= this.#lastApplied; index++) {
+      const { command } = this.core.entryAt(index) ?? {};
+      if (isPutCommand(command) && !isAnswered(electionAnswered, index)) {
+        this.#undecidedPuts.push({ index, put: command });
+      }
+    }
     for (const { request, receivedAt } of this.#held.takeAll()) {
       if (request.type === "put") this.#propose({ request, receivedAt }, now);
       else this.#requestRead({ request, receivedAt }, now);
@@ -301,8 +311,8 @@ export class KvServer {
    */
   #lostLeadership(): void {
     this.#leaderTerm = 0;
-    // The next leader decides whether to answer them: it was told no commit
-    // above this leader's electionCommitIndex.
+    // The next leader decides whether to answer them: it was told they are
+    // undecided (so is this one, should it lead again).
     this.#undecidedPuts = [];
     for (const held of this.#takeWaiting()) {
       if (!this.#held.add(held)) this.#reply(held.request, "fail");
@@ -348,18 +358,17 @@ export class KvServer {
 
   /**
    * Applies a committed entry. The leader acknowledges each put it commits,
-   * whichever leader received it (PROTOCOL.md section 6), except those up to
-   * the core's `electionCommitIndex`: some replica knew an earlier leader
-   * committed them, and that leader answered them before it spread the commit.
-   * An earlier term's put applied while that index may still rise waits for
-   * it to settle. Followers never answer.
+   * whichever leader received it (PROTOCOL.md section 6), except those the
+   * core's `electionAnswered` says some replica knew an earlier leader
+   * answered. An earlier term's put applied while that may still change waits
+   * for it to settle. Followers never answer.
    */
   #apply(index: number, entry: Entry): void {
     this.#lastApplied = index;
     if (!isPutCommand(entry.command)) return;
     const put = entry.command;
     this.#store.apply(put);
-    if (this.core.role !== "leader" || index <= this.core.electionCommitIndex) return;
+    if (this.core.role !== "leader" || isAnswered(this.core.electionAnswered, index)) return;
     if (entry.term < this.core.currentTerm && this.core.electionCommitOpen) {
       this.#undecidedPuts.push({ index, put });
     } else {
@@ -376,7 +385,7 @@ export class KvServer {
   #decideEarlierPuts(): void {
     if (this.#undecidedPuts.length === 0 || this.core.electionCommitOpen) return;
     for (const { index, put } of this.#undecidedPuts) {
-      if (index > this.core.electionCommitIndex) this.#acknowledge(put);
+      if (!isAnswered(this.core.electionAnswered, index)) this.#acknowledge(put);
     }
     this.#undecidedPuts = [];
     const gets = this.#getsAwaitingDecision;

@@ -224,6 +224,7 @@ function decodeVoteReply(fields: Fields, envelope: Envelope, type: VoteReply["ty
     term: readCount(fields, "term"),
     granted: readBoolean(fields, "granted"),
     commitIndex: readCount(fields, "commitIndex"),
+    ...readUndecided(fields),
   };
 }
 
@@ -236,6 +237,7 @@ function decodeAppendEntries(fields: Fields, envelope: Envelope): AppendEntries 
     prevLogTerm: readCount(fields, "prevLogTerm"),
     entries: readEntries(fields, "entries"),
     leaderCommit: readCount(fields, "leaderCommit"),
+    ...readUndecided(fields),
     sentAt: readFinite(fields, "sentAt"),
     ...(fields.repliers === undefined ? {} : { repliers: readIds(fields, "repliers") }),
     ...(fields.replyTwice === undefined ? {} : { replyTwice: readBoolean(fields, "replyTwice") }),
@@ -270,9 +272,22 @@ function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEnt
     conflictIndex: readCount(fields, "conflictIndex"),
     conflictTerm: readCount(fields, "conflictTerm"),
     commitIndex: readCount(fields, "commitIndex"),
+    ...readUndecided(fields),
     sentAt: readFinite(fields, "sentAt"),
     ...(fields.secondCopy === undefined ? {} : { secondCopy: readBoolean(fields, "secondCopy") }),
   };
+}
+
+/** The optional `undecided` range: two log indexes, the first from 1 and not above the second. */
+function readUndecided(fields: Fields): { undecided?: [number, number] } {
+  const value = fields.undecided;
+  if (value === undefined) return {};
+  const range = Array.isArray(value) && value.length === 2 ? value : [];
+  const [from, to] = range.map((index, i) => readCount({ index }, "index", `undecided[${i}]`));
+  if (from === undefined || to === undefined || from < 1 || from > to) {
+    throw new MalformedError(`undecided is ${describe(value)}: not two indexes from 1, in order`);
+  }
+  return { undecided: [from, to] };
 }
 
 function readEntries(fields: Fields, name: string): Entry[] {

@@ -38,10 +38,19 @@ function voteRequestProblem(message: VoteRequest): string | undefined {
   return undefined;
 }
 
+/** An `undecided` range is absent, or two indexes from 1, in order. */
+function undecidedProblem(undecided: readonly [number, number] | undefined): string | undefined {
+  if (undecided === undefined) return undefined;
+  const [from, to] = undecided;
+  return isIndex(from) && isIndex(to) && from >= 1 && from <= to
+    ? undefined
+    : "undecided is not two indexes from 1, in order";
+}
+
 function voteReplyProblem(message: VoteReply): string | undefined {
   if (typeof message.granted !== "boolean") return "granted is not a boolean";
   if (!isIndex(message.commitIndex)) return "commitIndex is not a non-negative integer";
-  return undefined;
+  return undecidedProblem(message.undecided);
 }
 
 function entryProblem(entry: Entry, minTerm: number, maxTerm: number): string | undefined {
@@ -74,7 +83,7 @@ function appendEntriesProblem(message: AppendEntries): string | undefined {
   if (!Number.isSafeInteger(message.prevLogIndex + message.entries.length)) {
     return "the last entry's index is too large";
   }
-  return undefined;
+  return undecidedProblem(message.undecided);
 }
 
 function appendEntriesReplyProblem(message: AppendEntriesReply): string | undefined {
@@ -84,7 +93,7 @@ function appendEntriesReplyProblem(message: AppendEntriesReply): string | undefi
     return "matchIndex, conflictIndex, conflictTerm or commitIndex is not a non-negative integer";
   }
   if (!isTime(message.sentAt)) return "sentAt is not a finite number";
-  return undefined;
+  return undecidedProblem(message.undecided);
 }
 
 /**

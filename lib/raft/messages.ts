@@ -57,10 +57,18 @@ export interface VoteReply extends Envelope {
   term: number;
   granted: boolean;
   /**
-   * The voter's commit index: a new leader takes the highest of its voters', so
-   * its application knows which entries an earlier leader saw committed.
+   * The highest commit index a leader told the voter (or the voter told, as a
+   * leader): a new leader merges its voters' with their
+   * {@linkcode VoteReply.undecided}, so its application knows which entries an
+   * earlier leader committed, and answered.
    */
   commitIndex: number;
+  /**
+   * The first and last index of the entries below `commitIndex` a leader told
+   * it had not decided whether to answer (see
+   * {@linkcode AppendEntries.undecided}). Absent: none.
+   */
+  undecided?: readonly [number, number];
 }
 
 /** AppendEntries (§5.3); with no entries it is a heartbeat. */
@@ -71,6 +79,13 @@ export interface AppendEntries extends Envelope {
   prevLogTerm: number;
   entries: Entry[];
   leaderCommit: number;
+  /**
+   * The first and last index of the earlier terms' entries a new leader has
+   * not decided whether to answer yet: it commits them, but until it has heard
+   * what its followers know of an earlier leader's answers, a successor must
+   * not take them for answered. Absent: every committed entry was answered.
+   */
+  undecided?: readonly [number, number];
   /** The leader's clock when sent, echoed in the reply to time the lease. */
   sentAt: number;
   /**
@@ -104,11 +119,14 @@ export interface AppendEntriesReply extends Envelope {
   /** The term of the follower's entry at the conflict, or 0 when its log is too short. */
   conflictTerm: number;
   /**
-   * The follower's commit index: while a new leader's election commit is open
-   * (it tells no commit above what it knows of earlier leaders' meanwhile), it
-   * tells which entries an earlier leader saw committed.
+   * The highest commit index a leader told the follower (or the follower told,
+   * as a leader): while a new leader's election commit is open, it tells with
+   * {@linkcode AppendEntriesReply.undecided} which entries an earlier leader
+   * committed, and answered.
    */
   commitIndex: number;
+  /** As {@linkcode VoteReply.undecided}. */
+  undecided?: readonly [number, number];
   /** {@linkcode AppendEntries.sentAt} echoed back. */
   sentAt: number;
   /** Whether this is the second copy asked for by {@linkcode AppendEntries.replyTwice}. */

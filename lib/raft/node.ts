@@ -6,6 +6,13 @@
  */
 
 import { peerMessageProblem } from "./_validate.ts";
+import {
+  answeredPrefix,
+  type AnsweredReport,
+  clipAnswered,
+  mergeAnswered,
+  NOTHING_ANSWERED,
+} from "./answered.ts";
 import { chanceOfAtLeast, DeliveryRate } from "./delivery.ts";
 import { RaftLog } from "./log.ts";
 import {
@@ -105,6 +112,12 @@ const LOSS_LEFT_CHANCE = 0.9;
 /** The weight of one round in {@linkcode HEDGES_PER_ROUND_TO_SEND_ALL}'s moving average. */
 const HEDGE_RATE_WEIGHT = 1 / 8;
 
+/** What a vote or an answer to an AppendEntries tells of the entries answered. */
+function answeredOf(message: VoteReply | AppendEntriesReply): AnsweredReport {
+  const { commitIndex, undecided } = message;
+  return undecided === undefined ? { commitIndex } : { commitIndex, undecided };
+}
+
 /** One follower in a round of AppendEntries, and where its entries start. */
 interface RoundTarget {
   peer: Id;
@@ -157,6 +170,14 @@ export class RaftNode {
   #votedFor: Id | undefined = undefined;
   #leaderId: Id | undefined = undefined;
   readonly #log = new RaftLog();
+  /**
+   * What leaders told this replica, or it told as a leader, of the entries
+   * answered: its commit index but for the earlier terms' entries a leader
+   * whose election's commit was open had not decided (see
+   * {@linkcode RaftNode.electionCommitOpen}). A leader that lost its role then
+   * committed entries it did not answer, and must not vouch for them.
+   */
+  #answered: AnsweredReport = NOTHING_ANSWERED;
   #outbox: PeerMessage[] = [];
   #readStates: ReadState[] = [];
   #now: number;
@@ -168,8 +189,8 @@ export class RaftNode {
   /** This role's election timeout, drawn from its range when the role begins (§5.2). */
   #electionTimeoutMs = 0;
   #lastLeaderContactAt = -Infinity;
-  /** Granted (pre-)votes this campaign: voter id to the voter's commit index. */
-  #votes = new Map<Id, number>();
+  /** Granted (pre-)votes this campaign: voter id to what the voter knew answered. */
+  #votes = new Map<Id, AnsweredReport>();
   /** Peers that answered this campaign, granting or not. */
   #voteAnswered = new Set<Id>();
   /** When a campaign asks the peers that have not answered again. */
@@ -182,10 +203,11 @@ export class RaftNode {
   /** Index of the no-op this leader appended: committed means the term's entry is committed. */
   #termStartIndex = 0;
   /**
-   * The highest commit index this leader, a replica that voted for it, or a
-   * follower answering while the election's commit was open knew.
+   * What this leader, a replica that voted for it, or a follower answering
+   * while the election's commit was open knew answered of the earlier terms'
+   * entries.
    */
-  #electionCommitIndex = 0;
+  #electionAnswered: AnsweredReport = NOTHING_ANSWERED;
   /** Whether this leader waits for followers yet to answer since its election. */
   #awaitingFollowerCommits = false;
   /** Followers that answered this leader while the election's commit was open. */
@@ -282,27 +304,29 @@ export class RaftNode {
   }
 
   /**
-   * For a leader: the highest commit index it, a replica that voted for it, or
-   * a follower that answered it while the election's commit was open knew. An
-   * earlier leader saw every entry up to there committed; above it, this leader
-   * cannot tell. Final once {@linkcode RaftNode.electionCommitOpen} is `false`.
+   * For a leader: which of the earlier terms' entries it, a replica that voted
+   * for it, or a follower that answered it while the election's commit was
+   * open knew an earlier leader answered (a leader answers each entry as it
+   * commits it, or decides like this one, see
+   * {@linkcode RaftNode.electionCommitOpen}); of the others, this leader cannot
+   * tell. Final once `electionCommitOpen` is `false`.
    */
-  get electionCommitIndex(): number {
-    return this.#electionCommitIndex;
+  get electionAnswered(): AnsweredReport {
+    return this.#electionAnswered;
   }
 
   /**
-   * For a leader: whether followers' answers may still raise
-   * {@linkcode RaftNode.electionCommitIndex}, from the election until every
-   * follower answered or `retransmitMs` passed, and the term's first entry
-   * committed (which commits the earlier terms' entries). Each answer carries
-   * the follower's commit index, which may tell of an earlier leader's last
-   * commits: a commit notice reaches one follower (two under heavy loss), and
-   * that one, having heard a leader last, is the last to stop ignoring vote
-   * requests, so it rarely voted. Meanwhile this leader commits and serves as
-   * usual, but tells followers no commit above `electionCommitIndex`, so their
-   * answers tell only of earlier leaders' commits; its caller holds back its
-   * decisions on earlier terms' entries.
+   * For a leader: whether followers' answers may still add to
+   * {@linkcode RaftNode.electionAnswered}, from the election until every
+   * follower answered, some replica knew every earlier entry answered, or
+   * `retransmitMs` passed, and the term's first entry committed
+   * (which commits the earlier terms' entries). Each answer carries what the
+   * follower was told of an earlier leader's last commits: a commit notice
+   * reaches one follower (two under heavy loss), and that one, having heard a
+   * leader last, is the last to stop ignoring vote requests, so it rarely
+   * voted. Meanwhile this leader commits and serves as usual, and tells
+   * followers its commit index with the earlier terms' entries it has not
+   * decided; its caller holds back its decisions on those.
    * `false` for a follower or candidate.
    */
   get electionCommitOpen(): boolean {
@@ -482,6 +506,7 @@ export class RaftNode {
 
   #becomeFollower(term: number, now: number): void {
     const wasLeader = this.#role === "leader";
+    if (wasLeader) this.#answered = mergeAnswered(this.#answered, this.#toldAnswered());
     if (term > this.#currentTerm) {
       this.#currentTerm = term;
       this.#votedFor = undefined;
@@ -507,7 +532,7 @@ export class RaftNode {
     this.#role = "pre_candidate";
     this.#stepRole = this.#stepPreCandidate;
     this.#tickRole = this.#tickElection;
-    this.#votes = new Map([[this.id, this.#log.commitIndex]]);
+    this.#votes = new Map([[this.id, this.#answered]]);
     this.#drawElectionTimeout(now);
     this.#info(`became pre_candidate at term ${this.#currentTerm}`);
     this.#broadcastVoteRequest("pre_vote", this.#currentTerm + 1, now);
@@ -521,7 +546,7 @@ export class RaftNode {
     this.#leaderId = undefined;
     this.#stepRole = this.#stepCandidate;
     this.#tickRole = this.#tickElection;
-    this.#votes = new Map([[this.id, this.#log.commitIndex]]);
+    this.#votes = new Map([[this.id, this.#answered]]);
     this.#drawElectionTimeout(now);
     this.#info(`became candidate at term ${this.#currentTerm}`);
     this.#broadcastVoteRequest("request_vote", this.#currentTerm, now);
@@ -541,9 +566,14 @@ export class RaftNode {
     this.#lossy = false;
     this.#lastRoundIndex = 0;
     this.#roundToBareMajority = false;
-    this.#electionCommitIndex = Math.max(this.#log.commitIndex, ...this.#votes.values());
+    this.#electionAnswered = clipAnswered(
+      [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
+      this.#log.lastIndex,
+    );
     this.#answeredInElectionWindow = new Set();
-    this.#awaitingFollowerCommits = this.peers.length > 0;
+    // Nothing to learn when the voters knew every earlier entry answered.
+    this.#awaitingFollowerCommits = this.peers.length > 0 &&
+      answeredPrefix(this.#electionAnswered) < this.#log.lastIndex;
     this.#electionCommitTold = false;
     this.#awaitingFollowerCommitsUntil = now + this.#options.retransmitMs;
     this.#commitNoticeAt = Infinity;
@@ -647,7 +677,7 @@ export class RaftNode {
       // A refusal carries the voter's own term, a grant the term asked about.
       this.#voteAnswered.add(message.src);
       if (!message.granted || message.term !== this.#currentTerm + 1) return;
-      this.#votes.set(message.src, message.commitIndex);
+      this.#votes.set(message.src, answeredOf(message));
       if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
     }
   }
@@ -659,7 +689,7 @@ export class RaftNode {
     } else if (message.type === "request_vote_reply") {
       this.#voteAnswered.add(message.src);
       if (!message.granted) return;
-      this.#votes.set(message.src, message.commitIndex);
+      this.#votes.set(message.src, answeredOf(message));
       if (this.#hasVoteQuorum()) this.#becomeLeader(now);
     }
   }
@@ -690,7 +720,11 @@ export class RaftNode {
     }
     const lastNewIndex = this.#log.appendAfter(prevLogIndex, entries);
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
-    this.#log.commitTo(Math.min(message.leaderCommit, lastNewIndex));
+    const commitIndex = Math.min(message.leaderCommit, lastNewIndex);
+    this.#log.commitTo(commitIndex);
+    const { undecided } = message;
+    const told = undecided === undefined ? { commitIndex } : { commitIndex, undecided };
+    this.#answered = mergeAnswered(this.#answered, told);
     const quiet = message.repliers !== undefined && !message.repliers.includes(this.id);
     if (!quiet) this.#sendAppendReply(message, { matchIndex: lastNewIndex });
   }
@@ -726,10 +760,12 @@ export class RaftNode {
       this.#delivery.settled(true);
     }
     if (this.electionCommitOpen) {
-      const earlierCommit = Math.min(message.commitIndex, this.#termStartIndex - 1);
-      this.#electionCommitIndex = Math.max(this.#electionCommitIndex, earlierCommit);
+      const earlierTerms = clipAnswered(answeredOf(message), this.#termStartIndex - 1);
+      this.#electionAnswered = mergeAnswered(this.#electionAnswered, earlierTerms);
       this.#answeredInElectionWindow.add(message.src);
-      if (this.#answeredInElectionWindow.size === this.peers.length) {
+      const everyoneAnswered = this.#answeredInElectionWindow.size === this.peers.length;
+      const allKnown = answeredPrefix(this.#electionAnswered) >= this.#termStartIndex - 1;
+      if (everyoneAnswered || allKnown) {
         this.#awaitingFollowerCommits = false;
       }
     }
@@ -783,19 +819,16 @@ export class RaftNode {
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
     this.#log.commitTo(index);
     this.#commitAwaitedSince = now;
-    // While the election's commit is open followers are told no new commit;
-    // they are told all of it when it closes (#tellClosedElectionCommit).
-    if (!this.electionCommitOpen) {
-      this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
-    }
+    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
   }
 
   /**
-   * Once the election's commit closes, tells every follower the commit index:
-   * the term's first commit may settle a backlog of earlier terms' entries at
-   * once, and a successor elected soon after learns of it through their votes
-   * (electionCommitIndex). Later commits travel with the next AppendEntries.
+   * Once the election's commit closes, tells every follower that no earlier
+   * entry is undecided any more: the term's first commit may settle a backlog
+   * of earlier terms' entries at once, and a successor elected soon after
+   * learns of it through their votes (electionAnswered). Later commits travel
+   * with the next AppendEntries.
    */
   #tellClosedElectionCommit(): void {
     if (this.#electionCommitTold || this.#role !== "leader" || this.electionCommitOpen) return;
@@ -804,14 +837,17 @@ export class RaftNode {
   }
 
   /**
-   * The commit index AppendEntries carry. While the election's commit is open,
-   * none above `electionCommitIndex`: the caller has not yet decided whether to
-   * answer the earlier terms' entries above it, and a successor would take
-   * them for answered.
+   * What this leader tells followers of the entries answered: its commit
+   * index, and while the election's commit is open, the earlier terms'
+   * entries above what it knows answered, which its caller has not yet decided
+   * whether to answer. A successor must not take those for answered.
    */
-  #toldCommitIndex(): number {
+  #toldAnswered(): AnsweredReport {
     const commitIndex = this.#log.commitIndex;
-    return this.electionCommitOpen ? Math.min(commitIndex, this.#electionCommitIndex) : commitIndex;
+    const from = answeredPrefix(this.#electionAnswered) + 1;
+    const to = this.#termStartIndex - 1;
+    if (!this.electionCommitOpen || from > to) return { commitIndex };
+    return { commitIndex, undecided: [from, to] };
   }
 
   #recordProposal(now: number): void {
@@ -1177,7 +1213,7 @@ export class RaftNode {
 
   #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
     // §5.3: a follower takes the commit index up to the last entry it was sent.
-    const leaderCommit = this.#toldCommitIndex();
+    const { commitIndex: leaderCommit, undecided } = this.#toldAnswered();
     if (prevLogIndex + entries.length >= leaderCommit) this.#commitNoticeAt = Infinity;
     return {
       src: this.id,
@@ -1190,6 +1226,7 @@ export class RaftNode {
       entries,
       leaderCommit,
       sentAt: now,
+      ...(undecided === undefined ? {} : { undecided }),
       ...(entries.length > 0 && this.#lossy ? { replyTwice: true } : {}),
     };
   }
@@ -1417,7 +1454,7 @@ export class RaftNode {
       type: request.type === "pre_vote" ? "pre_vote_reply" : "request_vote_reply",
       term,
       granted,
-      commitIndex: this.#log.commitIndex,
+      ...this.#answeredToTell(),
     });
   }
 
@@ -1437,12 +1474,19 @@ export class RaftNode {
       matchIndex: success ? outcome.matchIndex : 0,
       conflictIndex: success ? 0 : outcome.conflictIndex,
       conflictTerm: success ? 0 : outcome.conflictTerm,
-      commitIndex: this.#log.commitIndex,
+      ...this.#answeredToTell(),
       sentAt: request.sentAt,
     };
     this.#send(reply);
     // Acknowledgements only: a refusal is answered by a probe either way.
     if (success && request.replyTwice === true) this.#send({ ...reply, secondCopy: true });
+  }
+
+  /** What this replica tells a new leader of the entries answered, in its replies. */
+  #answeredToTell(): AnsweredReport {
+    return this.#role === "leader"
+      ? mergeAnswered(this.#answered, this.#toldAnswered())
+      : this.#answered;
   }
 
   #info(line: string): void {

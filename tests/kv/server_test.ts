@@ -199,7 +199,7 @@ Deno.test("a leader cut off in a minority redirects a get whose read round goes 
 /**
  * A new leader commits and serves at once after its election, but a put of an
  * earlier term it commits is answered only once every follower reported what
- * it knows of the earlier leader's commits, at most retransmitMs later: then
+ * it knows of the earlier leader's commits (or one knew it committed): then
  * the put is answered unless some follower knew it committed (so answered),
  * and only then are gets of its key answered. PROTOCOL.md section 6.
  */
@@ -222,11 +222,50 @@ Deno.test("a new leader answers an earlier term's put once every follower report
     assert.deepEqual(repliesIn(qAcks.flat()), ["ok:0000"], "a put of this term is answered");
     const get = deliver(node, request("get", "g"), at + 4);
     assert.deepEqual(repliesIn(get), [], "a get of the undecided put's key waits");
-    answer("0003", knownCommitted ? 1 : 0, at + 5);
-    const decided = repliesIn(answer("0004", 0, at + 6));
-    const expected = knownCommitted ? ["ok:0000"] : ["ok:0000", "ok:0000"];
-    assert.deepEqual(decided, expected, "the put unless 0003 knew, then the get");
+    const told = repliesIn(answer("0003", knownCommitted ? 1 : 0, at + 5));
+    if (knownCommitted) {
+      assert.deepEqual(told, ["ok:0000"], "0003 knew it committed, so answered: the get only");
+    } else {
+      assert.deepEqual(told, [], "0004 may still know");
+      const decided = repliesIn(answer("0004", 0, at + 6));
+      assert.deepEqual(decided, ["ok:0000", "ok:0000"], "the put, then the get");
+    }
   }
+});
+
+/**
+ * A leader that commits an earlier term's put while its election's commit is
+ * open tells followers the commit index with the put's index undecided, and
+ * vouches for no more itself: should it lose its role before deciding, then
+ * lead again, it answers the put, once. PROTOCOL.md section 6.
+ */
+Deno.test("a leader that lost its role before deciding an earlier term's put answers it when it leads again", () => {
+  const node = makeReplica();
+  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
+  seedLog(node, 1, [{ term: 1, command: put }], 0);
+  const at = campaign(node, 2_000);
+  node.ready();
+  const answer = (peer: string, term: number, matchIndex: number, now: number) =>
+    deliver(node, appendReply(peer, { term, matchIndex, commitIndex: 0, sentAt: now }), now);
+  answer("0001", 2, 2, at + 1);
+  const replies: string[] = repliesIn(answer("0002", 2, 2, at + 1));
+  assert.equal(node.commitIndex, 2, "committed while 0003 and 0004 are silent");
+  const sent = deliver(node, request("put", "q"), at + 2);
+  const appends = sent.filter((m) => m.type === "append_entries");
+  assert.ok(appends.length > 0);
+  for (const append of appends) {
+    assert.ok(append.type === "append_entries" && append.leaderCommit === 2);
+    assert.deepEqual(append.undecided, [1, 1], "the commit index, and entry 1 undecided");
+  }
+  // A higher term ends this leadership before the election's commit closed.
+  replies.push(...repliesIn(answer("0003", 3, 0, at + 3)));
+  assert.equal(node.role, "follower");
+  assert.equal(replies.length, 0, "neither put answered");
+
+  const again = campaign(node, at + 3);
+  node.ready();
+  for (const peer of PEERS) replies.push(...repliesIn(answer(peer, 4, 4, again + 1)));
+  assert.deepEqual(replies, ["ok:0000", "ok:0000"], "p, then q");
 });
 
 /**
@@ -253,7 +292,7 @@ Deno.test("a put is acknowledged exactly once across a leader change", () => {
 
 /**
  * A put acknowledged by a leader whose commit reached its followers is not
- * acknowledged again by the next leader (electionCommitIndex from vote replies).
+ * acknowledged again by the next leader (electionAnswered from vote replies).
  * PROTOCOL.md section 6.
  */
 Deno.test("a new leader does not acknowledge puts its predecessor answered", () => {

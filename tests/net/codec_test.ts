@@ -335,10 +335,15 @@ Deno.test("decodeDatagram refuses each sample with any field missing or of a wro
 Deno.test("decodeDatagram keeps the optional peer fields when valid and refuses them when not", () => {
   const append = SAMPLES.find((sample) => sample.type === "append_entries") as AppendEntries;
   const reply = SAMPLES.find((sample) => sample.type === "append_entries_reply") as PeerMessage;
+  const vote = SAMPLES.find((sample) => sample.type === "request_vote_reply") as PeerMessage;
+  const notRanges = [null, [0, 1], [5, 3], [1], [1, 2, 3], ["1", 2], [1.5, 2], [-1, 2], {}];
   const optional: readonly [PeerMessage, string, unknown, readonly unknown[]][] = [
     [append, "repliers", ["0001", "0002"], [null, "0001", ["1"], [1]]],
     [append, "replyTwice", true, [null, 1, "true", []]],
     [reply, "secondCopy", true, [null, 0, "yes", {}]],
+    [append, "undecided", [3, 5], notRanges],
+    [reply, "undecided", [4, 4], notRanges],
+    [vote, "undecided", [1, 2], notRanges],
   ];
   for (const [sample, field, valid, wrongValues] of optional) {
     const withField = { ...sample, [field]: valid };
