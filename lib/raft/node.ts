@@ -10,6 +10,7 @@ import {
   answeredPrefix,
   type AnsweredReport,
   clipAnswered,
+  isAnswered,
   mergeAnswered,
   NOTHING_ANSWERED,
 } from "./answered.ts";
@@ -112,6 +113,17 @@ const LOSS_LEFT_CHANCE = 0.9;
 /** The weight of one round in {@linkcode HEDGES_PER_ROUND_TO_SEND_ALL}'s moving average. */
 const HEDGE_RATE_WEIGHT = 1 / 8;
 
+/**
+ * How long, in election timeouts (`electionTimeoutMaxMs`), a new leader waits at
+ * most for silent followers' commit indexes when two or more are silent (see
+ * `#judgeSilentFollowers`). A partition that cut the earlier leader off lasted
+ * at least the election timeout that elected this leader; the standard configs'
+ * partitions last 2 to 5 s, so up to 3.8 s are left after an election, plus
+ * one heartbeat interval (400 ms) until the healed followers hear from this
+ * leader: two timeouts (4.8 s) cover them.
+ */
+const ELECTION_COMMIT_WAIT_TIMEOUTS = 2;
+
 /** What a vote or an answer to an AppendEntries tells of the entries answered. */
 function answeredOf(message: VoteReply | AppendEntriesReply): AnsweredReport {
   const { commitIndex, undecided } = message;
@@ -175,7 +187,9 @@ export class RaftNode {
    * answered: its commit index but for the earlier terms' entries a leader
    * whose election's commit was open had not decided (see
    * {@linkcode RaftNode.electionCommitOpen}). A leader that lost its role then
-   * committed entries it did not answer, and must not vouch for them.
+   * committed entries it did not answer, and must not vouch for them. Votes
+   * and answers to AppendEntries carry it; a leader sends neither, and adds
+   * what it told when it steps down.
    */
   #answered: AnsweredReport = NOTHING_ANSWERED;
   #outbox: PeerMessage[] = [];
@@ -212,8 +226,10 @@ export class RaftNode {
   #awaitingFollowerCommits = false;
   /** Followers that answered this leader while the election's commit was open. */
   #answeredInElectionWindow = new Set<Id>();
-  /** When this leader stops waiting for followers yet to answer. */
+  /** From when this leader stops waiting for the last follower yet to answer. */
   #awaitingFollowerCommitsUntil = -Infinity;
+  /** When this leader stops waiting for followers yet to answer, however many are silent. */
+  #awaitingFollowerCommitsAtMostUntil = -Infinity;
   /** Whether followers were told the commit index since the election's commit closed. */
   #electionCommitTold = false;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
@@ -319,7 +335,8 @@ export class RaftNode {
    * For a leader: whether followers' answers may still add to
    * {@linkcode RaftNode.electionAnswered}, from the election until every
    * follower answered, some replica knew every earlier entry answered, or
-   * `retransmitMs` passed, and the term's first entry committed
+   * `retransmitMs` passed with at most one follower silent (longer when more
+   * are, see `#judgeSilentFollowers`), and the term's first entry committed
    * (which commits the earlier terms' entries). Each answer carries what the
    * follower was told of an earlier leader's last commits: a commit notice
    * reaches one follower (two under heavy loss), and that one, having heard a
@@ -576,6 +593,8 @@ export class RaftNode {
       answeredPrefix(this.#electionAnswered) < this.#log.lastIndex;
     this.#electionCommitTold = false;
     this.#awaitingFollowerCommitsUntil = now + this.#options.retransmitMs;
+    this.#awaitingFollowerCommitsAtMostUntil = now +
+      ELECTION_COMMIT_WAIT_TIMEOUTS * this.#options.electionTimeoutMaxMs;
     this.#commitNoticeAt = Infinity;
     this.#proposalGapsMs = [];
     this.#lastProposalAt = -Infinity;
@@ -763,11 +782,9 @@ export class RaftNode {
       const earlierTerms = clipAnswered(answeredOf(message), this.#termStartIndex - 1);
       this.#electionAnswered = mergeAnswered(this.#electionAnswered, earlierTerms);
       this.#answeredInElectionWindow.add(message.src);
-      const everyoneAnswered = this.#answeredInElectionWindow.size === this.peers.length;
       const allKnown = answeredPrefix(this.#electionAnswered) >= this.#termStartIndex - 1;
-      if (everyoneAnswered || allKnown) {
-        this.#awaitingFollowerCommits = false;
-      }
+      if (allKnown || this.#silentFollowers() === 0) this.#awaitingFollowerCommits = false;
+      else if (now >= this.#awaitingFollowerCommitsUntil) this.#judgeSilentFollowers(now);
     }
     this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
     if (message.success) {
@@ -1256,7 +1273,9 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
-    if (now >= this.#awaitingFollowerCommitsUntil) this.#awaitingFollowerCommits = false;
+    if (this.#awaitingFollowerCommits && now >= this.#awaitingFollowerCommitsUntil) {
+      this.#judgeSilentFollowers(now);
+    }
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
@@ -1332,6 +1351,48 @@ export class RaftNode {
   }
 
   /**
+   * From `retransmitMs` after its election, a leader still waiting for
+   * followers' commit indexes stops once at most one follower is silent: after
+   * a `kill_leader` that is the dead leader, whose knowledge died with it. Two
+   * or more silent suggests a partition that cut the earlier leader off with a
+   * follower, maybe the one it told of its last commit, or a lost answer; the
+   * wait goes on until one more answers (the earlier leader knows all it
+   * answered, the follower what it was told), at most
+   * {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS} election timeouts from the
+   * election, and not at all without a command undecided. Meanwhile the
+   * earlier terms' puts not known answered stay unanswered, and so do gets of
+   * their keys.
+   */
+  #judgeSilentFollowers(now: number): void {
+    const waitedLongest = now >= this.#awaitingFollowerCommitsAtMostUntil;
+    if (this.#silentFollowers() <= 1 || waitedLongest || !this.#commandUndecided()) {
+      this.#awaitingFollowerCommits = false;
+    }
+  }
+
+  /** When the wait for followers' commit indexes must next be judged. */
+  #awaitingFollowerCommitsDeadline(): number {
+    return this.#now < this.#awaitingFollowerCommitsUntil
+      ? this.#awaitingFollowerCommitsUntil
+      : this.#awaitingFollowerCommitsAtMostUntil;
+  }
+
+  /** How many followers have not answered this leader since its election. */
+  #silentFollowers(): number {
+    return this.peers.length - this.#answeredInElectionWindow.size;
+  }
+
+  /** Whether an earlier term's entry not known answered holds a command. */
+  #commandUndecided(): boolean {
+    const from = answeredPrefix(this.#electionAnswered) + 1;
+    for (let index = from; index < this.#termStartIndex; index++) {
+      const undecided = !isAnswered(this.#electionAnswered, index);
+      if (undecided && this.#log.entryAt(index)?.command !== undefined) return true;
+    }
+    return false;
+  }
+
+  /**
    * Whether a follower that lost an AppendEntries or its answer can wait for
    * its next turn instead of a retransmission: once everything it lacks is
    * committed, a resend only gives it a copy, two messages, and new entries go
@@ -1396,7 +1457,7 @@ export class RaftNode {
       this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
       this.#hedgeAt,
       this.#commitNoticeAt,
-      this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsUntil : Infinity,
+      this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsDeadline() : Infinity,
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
@@ -1454,7 +1515,7 @@ export class RaftNode {
       type: request.type === "pre_vote" ? "pre_vote_reply" : "request_vote_reply",
       term,
       granted,
-      ...this.#answeredToTell(),
+      ...this.#answered,
     });
   }
 
@@ -1474,19 +1535,12 @@ export class RaftNode {
       matchIndex: success ? outcome.matchIndex : 0,
       conflictIndex: success ? 0 : outcome.conflictIndex,
       conflictTerm: success ? 0 : outcome.conflictTerm,
-      ...this.#answeredToTell(),
+      ...this.#answered,
       sentAt: request.sentAt,
     };
     this.#send(reply);
     // Acknowledgements only: a refusal is answered by a probe either way.
     if (success && request.replyTwice === true) this.#send({ ...reply, secondCopy: true });
-  }
-
-  /** What this replica tells a new leader of the entries answered, in its replies. */
-  #answeredToTell(): AnsweredReport {
-    return this.#role === "leader"
-      ? mergeAnswered(this.#answered, this.#toldAnswered())
-      : this.#answered;
   }
 
   #info(line: string): void {

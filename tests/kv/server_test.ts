@@ -334,6 +334,41 @@ Deno.test("a new leader does not acknowledge a put its predecessor answered just
 });
 
 /**
+ * A put acknowledged by a leader that a partition then cuts off together with
+ * the follower its commit notice told is not acknowledged again: the leader
+ * elected on the other side waits, while two followers are silent, until the
+ * partition heals and they report what they were told. PROTOCOL.md section 6.
+ */
+Deno.test("a new leader waits for a partition to heal before answering a put its cut-off predecessor answered", () => {
+  for (let seed = 1; seed <= 5; seed++) {
+    const net = new Network({ size: 5, seed });
+    const first = net.elect();
+    net.runFor(10);
+    let told: string | undefined;
+    net.onFlush = (from, messages) => {
+      for (const message of messages) {
+        const notice = message.type === "append_entries" && message.repliers?.length === 0;
+        if (from === first.id && notice) told = message.dst;
+      }
+    };
+    net.request(first.id, { type: "put", MID: "p", key: "k", value: "v" });
+    net.runFor(150);
+    assert.equal(net.repliesTo("p").length, 1);
+    assert.ok(told !== undefined, `seed ${seed}: a commit notice went`);
+    const cutOff = [first.id, told];
+    net.partition(cutOff, net.ids.filter((id) => !cutOff.includes(id)));
+    const elected = () =>
+      net.live.some((node) => node.role === "leader" && node.currentTerm > first.currentTerm);
+    assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
+    net.runFor(1_000);
+    assert.equal(net.repliesTo("p").length, 1, `seed ${seed}: not answered during the partition`);
+    net.heal();
+    net.runFor(3_000);
+    assert.equal(net.repliesTo("p").length, 1, `seed ${seed}: nor after it healed`);
+  }
+});
+
+/**
  * Across random losses, partitions and leader crashes, no MID gets a redirect or
  * fail together with another reply, and a put is acknowledged twice only when the
  * leader that answered it lost leadership before its followers learned the commit

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Network } from "./_network.ts";
+import { Network, TEST_TIMING } from "./_network.ts";
 import {
   appendEntries,
   appendReply,
@@ -261,12 +261,16 @@ Deno.test("a leader only commits entries from its current term by counting repli
  * A new leader commits as soon as a majority holds its no-op, but keeps the
  * election's commit open for followers' commit indexes: a follower that did
  * not vote may know that the earlier leader committed, so answered, puts the
- * new leader would answer again. It closes once every follower answered, at
- * most retransmitMs after the election.
+ * new leader would answer again. It closes once every follower answered, or
+ * retransmitMs after the election with one follower silent (a dead leader);
+ * with two silent (a partition that may have cut the earlier leader off with
+ * the follower it told, or a lost answer) it stays open until one more
+ * answers, at most two election timeouts.
  */
 Deno.test("a new leader keeps the election's commit open for followers' commit indexes", () => {
-  const closedAfterMs = { none: 3, one: 100, two: 100 };
-  for (const silent of ["none", "one", "two"] as const) {
+  const twoElectionTimeouts = 2 * TEST_TIMING.electionTimeoutMaxMs;
+  const closedAfterMs = { none: 3, one: 100, two: twoElectionTimeouts, healed: 2_000, late: 1_000 };
+  for (const silent of ["none", "one", "two", "healed", "late"] as const) {
     const node = makeNode();
     seedLog(node, 1, [{ term: 1, command: putCommand(1) }, { term: 1, command: putCommand(2) }], 0);
     const at = campaign(node, 2_000);
@@ -282,12 +286,19 @@ Deno.test("a new leader keeps the election's commit open for followers' commit i
     if (silent === "none" || silent === "one") answer("0004", 0, at + 3);
     let now = at + 3;
     while (node.electionCommitOpen) {
-      now = node.ready().deadline;
+      const answerAt = { healed: at + 2_000, late: at + 1_000 }[silent as string] ?? Infinity;
+      now = Math.min(node.ready().deadline, answerAt);
       node.tick(now);
+      // 0001 and 0002 keep answering: the leader keeps its majority.
+      for (const peer of ["0001", "0002"]) answer(peer, 0, now);
+      // The partition heals: 0003 knew the earlier leader committed entry 2.
+      if (silent === "healed" && now === at + 2_000) answer("0003", 2, now);
+      // A lost answer comes late: one follower, the dead leader, stays silent.
+      if (silent === "late" && now === at + 1_000) answer("0003", 0, now);
     }
     assert.equal(node.role, "leader");
     assert.equal(now - at, closedAfterMs[silent], `${silent} silent`);
-    assert.deepEqual(node.electionAnswered, { commitIndex: 1 });
+    assert.deepEqual(node.electionAnswered, { commitIndex: silent === "healed" ? 2 : 1 });
   }
 });
 
