@@ -124,9 +124,11 @@ const HEDGE_RATE_WEIGHT = 1 / 8;
  */
 const ELECTION_COMMIT_WAIT_TIMEOUTS = 2;
 
-/** What a vote or an answer to an AppendEntries tells of the entries answered. */
-function answeredOf(message: VoteReply | AppendEntriesReply): AnsweredReport {
-  const { commitIndex, undecided } = message;
+/** What a message tells of the entries answered: a commit index, and maybe an undecided range. */
+function answeredOf(
+  commitIndex: number,
+  undecided: readonly [number, number] | undefined,
+): AnsweredReport {
   return undecided === undefined ? { commitIndex } : { commitIndex, undecided };
 }
 
@@ -696,7 +698,7 @@ export class RaftNode {
       // A refusal carries the voter's own term, a grant the term asked about.
       this.#voteAnswered.add(message.src);
       if (!message.granted || message.term !== this.#currentTerm + 1) return;
-      this.#votes.set(message.src, answeredOf(message));
+      this.#votes.set(message.src, answeredOf(message.commitIndex, message.undecided));
       if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
     }
   }
@@ -708,7 +710,7 @@ export class RaftNode {
     } else if (message.type === "request_vote_reply") {
       this.#voteAnswered.add(message.src);
       if (!message.granted) return;
-      this.#votes.set(message.src, answeredOf(message));
+      this.#votes.set(message.src, answeredOf(message.commitIndex, message.undecided));
       if (this.#hasVoteQuorum()) this.#becomeLeader(now);
     }
   }
@@ -741,9 +743,7 @@ export class RaftNode {
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
     const commitIndex = Math.min(message.leaderCommit, lastNewIndex);
     this.#log.commitTo(commitIndex);
-    const { undecided } = message;
-    const told = undecided === undefined ? { commitIndex } : { commitIndex, undecided };
-    this.#answered = mergeAnswered(this.#answered, told);
+    this.#answered = mergeAnswered(this.#answered, answeredOf(commitIndex, message.undecided));
     const quiet = message.repliers !== undefined && !message.repliers.includes(this.id);
     if (!quiet) this.#sendAppendReply(message, { matchIndex: lastNewIndex });
   }
@@ -779,7 +779,10 @@ export class RaftNode {
       this.#delivery.settled(true);
     }
     if (this.electionCommitOpen) {
-      const earlierTerms = clipAnswered(answeredOf(message), this.#termStartIndex - 1);
+      const earlierTerms = clipAnswered(
+        answeredOf(message.commitIndex, message.undecided),
+        this.#termStartIndex - 1,
+      );
       this.#electionAnswered = mergeAnswered(this.#electionAnswered, earlierTerms);
       this.#answeredInElectionWindow.add(message.src);
       const allKnown = answeredPrefix(this.#electionAnswered) >= this.#termStartIndex - 1;
