@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: the 17 standard configs R times, one run at a time, summarized as
- * Markdown tables (medians, tiers, bonus count, totals), then the latency floor ratios
+ * Markdown tables (medians, tiers, bonus count, totals, messages per put by mechanism), then the latency floor ratios
  * from alternating runs of the floor and ours on simple-1 and simple-2.
  *
  * ```sh
@@ -29,6 +29,7 @@ import {
   type FloorRound,
   type FloorSummary,
   floorTable,
+  mechanismTable,
   msText,
   type RunSample,
   sampleOf,
@@ -58,7 +59,7 @@ const USAGE = `Usage:
 
 Runs the 17 standard configs R times, one at a time, and prints per config the medians
 of messages, failures, duplicates, course median latency, put ok and get ok p50, with
-tiers; then the floor ratios from alternating runs on simple-1 and simple-2.
+tiers; the messages per put answered ok by mechanism; then the floor ratios from alternating runs on simple-1 and simple-2.
 
 Options:
   --runs R          runs per config, and floor rounds (default 1)
@@ -174,6 +175,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
   if (signal.aborted) return 1;
   const report = benchJson(summaries, floors);
   const lines = [...configTable(summaries), "", tiersLine(summaries)];
+  lines.push("", "Messages per put answered ok:", "", ...mechanismTable(summaries));
   if (floors.length > 0) lines.push("", ...floorTable(floors));
   console.log(lines.join("\n"));
   if (options.json) console.log(JSON.stringify(report));

@@ -28,6 +28,72 @@ export interface RunSample {
   putOkP50S: number | null;
   /** p50 of gets answered ok. */
   getOkP50S: number | null;
+  /** Puts answered ok. */
+  putsOk: number;
+  /** Messages between replicas by the mechanism that sent them. */
+  byMechanism: Record<Mechanism, number>;
+}
+
+/**
+ * What sends the messages between replicas, so a message budget can be read per
+ * mechanism: `appends` carry entries, `acks` are every answer to an AppendEntries
+ * (heartbeats' answers and second copies included: the simulator sees one type),
+ * `heartbeats` are AppendEntries without entries that ask for answers, `notices`
+ * those that ask for none, `elections` are votes and pre-votes with their answers,
+ * and `other` is every type this replica does not send, e.g. a peer replica's own.
+ */
+export const MECHANISMS = [
+  "appends",
+  "acks",
+  "heartbeats",
+  "notices",
+  "elections",
+  "other",
+] as const;
+
+/** One of {@linkcode MECHANISMS}. */
+export type Mechanism = typeof MECHANISMS[number];
+
+/** Message kinds as the simulator counts them (`messageKind`), by mechanism. */
+const MECHANISM_OF_KIND: Readonly<Record<string, Mechanism>> = {
+  append_entries: "appends",
+  append_entries_reply: "acks",
+  reply_copy: "acks",
+  heartbeat: "heartbeats",
+  commit_notice: "notices",
+  request_vote: "elections",
+  request_vote_reply: "elections",
+  pre_vote: "elections",
+  pre_vote_reply: "elections",
+};
+
+/**
+ * Adds up a run's messages by kind into mechanisms.
+ *
+ * @param byKind Messages by kind, as in `RunResult.counters.messagesByKind`.
+ * @returns Messages per mechanism, every mechanism present.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messagesByMechanism } from "./bench_table.ts";
+ * const byMechanism = messagesByMechanism({ append_entries_reply: 5, reply_copy: 2, hello: 1 });
+ * assert.equal(byMechanism.acks, 7);
+ * assert.equal(byMechanism.other, 1);
+ * assert.equal(byMechanism.appends, 0);
+ * ```
+ */
+export function messagesByMechanism(byKind: Readonly<Record<string, number>>): Record<
+  Mechanism,
+  number
+> {
+  const byMechanism = Object.fromEntries(MECHANISMS.map((mechanism) => [mechanism, 0])) as Record<
+    Mechanism,
+    number
+  >;
+  for (const [kind, messages] of Object.entries(byKind)) {
+    byMechanism[MECHANISM_OF_KIND[kind] ?? "other"] += messages;
+  }
+  return byMechanism;
 }
 
 /**
@@ -48,6 +114,8 @@ export function sampleOf(result: RunResult): RunSample {
     medianLatencyS: result.latency.medianS,
     putOkP50S: putOk.count > 0 ? putOk.p50S : null,
     getOkP50S: getOk.count > 0 ? getOk.p50S : null,
+    putsOk: putOk.count,
+    byMechanism: messagesByMechanism(result.counters.messagesByKind),
   };
 }
 
@@ -91,6 +159,13 @@ export interface ConfigSummary {
   bonusReachable: Record<Metric, boolean>;
   putOkP50S: number | null;
   getOkP50S: number | null;
+  /** Median over runs of the puts answered ok. */
+  putsOk: number;
+  /**
+   * Per mechanism, the median over runs of its messages per put answered ok (each run's
+   * own ratio), and of all messages per put; null when no run answered a put.
+   */
+  perPutOk: Record<Mechanism | "all", number> | null;
   seeds: number[];
 }
 
@@ -103,13 +178,15 @@ export interface ConfigSummary {
  * @returns The summary.
  * @example
  * ```ts
- * import { summarizeConfig } from "./bench_table.ts";
+ * import { messagesByMechanism, summarizeConfig } from "./bench_table.ts";
  * const tiers = [1, 2, 3] as const;
  * const run = { seed: 1, passed: true, linearizable: true, totalMsgs: 1, failures: 0,
- *   duplicates: 0, medianLatencyS: 1, putOkP50S: 1, getOkP50S: null };
+ *   duplicates: 0, medianLatencyS: 1, putOkP50S: 1, getOkP50S: null, putsOk: 1,
+ *   byMechanism: messagesByMechanism({ append_entries: 1 }) };
  * const summary = summarizeConfig("x", { total_msgs: tiers, failures: tiers,
  *   duplicates: tiers, median_latency: tiers }, [run]);
  * if (summary.tiers.total_msgs !== 1 || summary.tiers.failures !== 0) throw new Error();
+ * if (summary.perPutOk?.appends !== 1) throw new Error();
  * ```
  */
 export function summarizeConfig(
@@ -139,7 +216,23 @@ export function summarizeConfig(
     bonusReachable: perMetric((metric) => benchmarks[metric][0] > 0),
     putOkP50S: median(samples.map((sample) => sample.putOkP50S)),
     getOkP50S: median(samples.map((sample) => sample.getOkP50S)),
+    putsOk: of((sample) => sample.putsOk),
+    perPutOk: perPutOk(samples),
     seeds: samples.map((sample) => sample.seed),
+  };
+}
+
+function perPutOk(samples: readonly RunSample[]): Record<Mechanism | "all", number> | null {
+  const answered = samples.filter((sample) => sample.putsOk > 0);
+  if (answered.length === 0) return null;
+  const of = (messages: (sample: RunSample) => number): number =>
+    median(answered.map((sample) => messages(sample) / sample.putsOk)) as number;
+  const perMechanism = MECHANISMS.map((mechanism) =>
+    [mechanism, of((sample) => sample.byMechanism[mechanism])] as const
+  );
+  return {
+    ...Object.fromEntries(perMechanism) as Record<Mechanism, number>,
+    all: of((sample) => sample.totalMsgs),
   };
 }
 
@@ -379,6 +472,30 @@ export function tiersLine(summaries: readonly ConfigSummary[]): string {
 }
 
 /**
+ * The message budget per put: per config, the median puts answered ok and, per
+ * mechanism, the median messages per put answered ok, with two decimals.
+ *
+ * @param summaries One per config, in the order to print.
+ * @returns The Markdown lines.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mechanismTable } from "./bench_table.ts";
+ * assert.equal(mechanismTable([]).length, 2);
+ * ```
+ */
+export function mechanismTable(summaries: readonly ConfigSummary[]): string[] {
+  const rows = summaries.map((summary) => {
+    const perPut = summary.perPutOk;
+    const cells = [...MECHANISMS, "all" as const].map((mechanism) =>
+      perPut === null ? NONE : perPut[mechanism].toFixed(2)
+    );
+    return [summary.config, count(summary.putsOk), ...cells];
+  });
+  return markdownTable(["config", "puts ok", ...MECHANISMS, "all"], rows);
+}
+
+/**
  * The floor table: per config and reply kind, the floor's and our p50 and the ratio.
  *
  * @param floors One per config.
@@ -432,6 +549,8 @@ export function benchJson(
       tiers: summary.tiers,
       put_ok_p50: summary.putOkP50S,
       get_ok_p50: summary.getOkP50S,
+      puts_ok: summary.putsOk,
+      messages_per_put_ok: summary.perPutOk,
     })),
     totals: {
       runs: totals.runs,

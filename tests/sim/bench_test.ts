@@ -7,7 +7,9 @@ import {
   configTable,
   floorTable,
   markdownTable,
+  mechanismTable,
   median,
+  messagesByMechanism,
   ratioOf,
   type RunSample,
   summarizeConfig,
@@ -37,6 +39,8 @@ function sample(overrides: Partial<RunSample> = {}): RunSample {
     medianLatencyS: 0.0007,
     putOkP50S: 0.0025,
     getOkP50S: 0.0006,
+    putsOk: 100,
+    byMechanism: { appends: 900, acks: 900, heartbeats: 150, notices: 10, elections: 40, other: 0 },
     ...overrides,
   };
 }
@@ -126,6 +130,80 @@ Deno.test("the 17 standard configs have 39 reachable bonus tiers", async () => {
     summaries.push(summarizeConfig(file, config.benchmarks, [sample()]));
   }
   assert.equal(benchTotals(summaries).bonusReachable, 39);
+});
+
+Deno.test("messages are grouped by mechanism; kinds this replica does not send count as other", () => {
+  assert.deepEqual(
+    messagesByMechanism({
+      append_entries: 10,
+      append_entries_reply: 8,
+      reply_copy: 3,
+      heartbeat: 4,
+      commit_notice: 2,
+      request_vote: 4,
+      request_vote_reply: 3,
+      pre_vote: 4,
+      pre_vote_reply: 2,
+      appendEntry: 7,
+      vote: 1,
+    }),
+    { appends: 10, acks: 11, heartbeats: 4, notices: 2, elections: 13, other: 8 },
+  );
+});
+
+Deno.test("messages per put are each run's own ratio, medians over runs answering a put", () => {
+  const perRun = (putsOk: number, appends: number, totalMsgs: number) =>
+    sample({
+      putsOk,
+      totalMsgs,
+      byMechanism: { appends, acks: 0, heartbeats: 0, notices: 0, elections: 0, other: 0 },
+    });
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    perRun(100, 200, 500),
+    perRun(400, 1200, 1200),
+    perRun(200, 500, 900),
+    perRun(0, 50, 60),
+  ]);
+  // Per run 2.0, 3.0 and 2.5 appends a put (the run with no put left out); the
+  // ratio of the medians would be 500 / 200.
+  assert.equal(summary.perPutOk?.appends, 2.5);
+  assert.equal(summary.perPutOk?.all, 4.5);
+  assert.equal(summary.perPutOk?.acks, 0);
+  assert.equal(summary.putsOk, 150);
+  assert.equal(summarizeConfig("x", SIMPLE_1, [perRun(0, 5, 5)]).perPutOk, null);
+});
+
+Deno.test("the mechanism table has a row per config, two decimals, and a dash without puts", () => {
+  const lines = mechanismTable([
+    summarizeConfig("simple-1", SIMPLE_1, [sample()]),
+    summarizeConfig("crash-4", SIMPLE_1, [sample({ putsOk: 0 })]),
+  ]);
+  const cells = (line: string | undefined) =>
+    (line ?? "").split("|").slice(1, -1).map((cell) => cell.trim());
+  assert.equal(lines.length, 4);
+  assert.deepEqual(cells(lines[0]), [
+    "config",
+    "puts ok",
+    "appends",
+    "acks",
+    "heartbeats",
+    "notices",
+    "elections",
+    "other",
+    "all",
+  ]);
+  assert.deepEqual(cells(lines[2]), [
+    "simple-1",
+    "100",
+    "9.00",
+    "9.00",
+    "1.50",
+    "0.10",
+    "0.40",
+    "0.00",
+    "20.00",
+  ]);
+  assert.deepEqual(cells(lines[3]), ["crash-4", "0", "–", "–", "–", "–", "–", "–", "–"]);
 });
 
 Deno.test("ratioOf divides ours by the floor, and has no value without both", () => {
