@@ -26,6 +26,7 @@ import {
   benchJson,
   type ConfigSummary,
   configTable,
+  failureReasons,
   type FloorRound,
   type FloorSummary,
   floorTable,
@@ -276,6 +277,7 @@ class Bench {
         msText(sample.medianLatencyS)
       } ms, put ok p50 ${msText(sample.putOkP50S)} ms, get ok p50 ${msText(sample.getOkP50S)} ms`,
     );
+    if (!sample.passed) console.error(`  why: ${failureReasons(result).join("; ")}`);
     return sample;
   }
 }

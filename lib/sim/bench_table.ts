@@ -8,7 +8,7 @@
 
 import type { Metric, Tiers } from "./config.ts";
 import { METRICS } from "./config.ts";
-import { type Tier, TIER_NAMES, tierOf } from "./score.ts";
+import { type CheckResult, type Tier, TIER_NAMES, tierOf } from "./score.ts";
 import type { RunResult } from "./simulation.ts";
 import { failures } from "./stats.ts";
 
@@ -117,6 +117,31 @@ export function sampleOf(result: RunResult): RunSample {
     putsOk: putOk.count,
     byMechanism: messagesByMechanism(result.counters.messagesByKind),
   };
+}
+
+/**
+ * Why a run failed our verdict: the course's error line of each failed check, and a
+ * history that is not linearizable, so that a failure seen once in a bench can be told
+ * from a known limit.
+ *
+ * @param result A run, or what of it says why it failed.
+ * @returns The reasons, empty for a run that passed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureReasons } from "./bench_table.ts";
+ * assert.deepEqual(failureReasons({ checks: [], linearizability: { linearizable: true } }), []);
+ * ```
+ */
+export function failureReasons(
+  result: {
+    readonly checks: readonly Pick<CheckResult, "passed" | "message">[];
+    readonly linearizability: { readonly linearizable: boolean };
+  },
+): string[] {
+  const reasons = result.checks.filter((check) => !check.passed).map((check) => check.message);
+  if (!result.linearizability.linearizable) reasons.push("history not linearizable");
+  return reasons;
 }
 
 /**

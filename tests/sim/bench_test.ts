@@ -5,6 +5,7 @@ import {
   benchJson,
   benchTotals,
   configTable,
+  failureReasons,
   floorTable,
   markdownTable,
   mechanismTable,
@@ -204,6 +205,21 @@ Deno.test("the mechanism table has a row per config, two decimals, and a dash wi
     "20.00",
   ]);
   assert.deepEqual(cells(lines[3]), ["crash-4", "0", "–", "–", "–", "–", "–", "–", "–"]);
+});
+
+Deno.test("a failed run's reasons are its failed checks' lines, and a history not linearizable", () => {
+  const checks = [
+    { passed: true, message: "" },
+    { passed: false, message: "Error: too many get() failures to generate, 5 > 39 * 0.10" },
+  ];
+  assert.deepEqual(failureReasons({ checks, linearizability: { linearizable: false } }), [
+    "Error: too many get() failures to generate, 5 > 39 * 0.10",
+    "history not linearizable",
+  ]);
+  assert.deepEqual(
+    failureReasons({ checks: [checks[0]!], linearizability: { linearizable: true } }),
+    [],
+  );
 });
 
 Deno.test("ratioOf divides ours by the floor, and has no value without both", () => {
