@@ -182,17 +182,10 @@ Deno.test("the mechanism table has a row per config, two decimals, and a dash wi
   const cells = (line: string | undefined) =>
     (line ?? "").split("|").slice(1, -1).map((cell) => cell.trim());
   assert.equal(lines.length, 4);
-  assert.deepEqual(cells(lines[0]), [
-    "config",
-    "puts ok",
-    "appends",
-    "acks",
-    "heartbeats",
-    "notices",
-    "elections",
-    "other",
-    "all",
-  ]);
+  assert.equal(
+    cells(lines[0]).join(","),
+    "config,puts ok,appends,acks,heartbeats,notices,elections,other,all",
+  );
   assert.deepEqual(cells(lines[2]), [
     "simple-1",
     "100",
