@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: the 17 standard configs R times, one run at a time, summarized as
- * Markdown tables (medians, tiers, bonus count, totals, messages per put by mechanism), then the latency floor ratios
- * from alternating runs of the floor and ours on simple-1 and simple-2.
+ * Markdown tables (medians, tiers, bonus count, totals, messages per put by mechanism),
+ * then the latency floor ratios from alternating runs of the floor and ours on simple-1
+ * and simple-2.
  *
  * ```sh
  * deno task bench [--runs R] [--replica PATH] [--floor PATH] [--configs DIR] [--json]
@@ -60,7 +61,8 @@ const USAGE = `Usage:
 
 Runs the 17 standard configs R times, one at a time, and prints per config the medians
 of messages, failures, duplicates, course median latency, put ok and get ok p50, with
-tiers; the messages per put answered ok by mechanism; then the floor ratios from alternating runs on simple-1 and simple-2.
+tiers; the messages per put answered ok by mechanism; then the floor ratios from
+alternating runs on simple-1 and simple-2.
 
 Options:
   --runs R          runs per config, and floor rounds (default 1)

@@ -31,7 +31,7 @@ export interface RunSample {
   /** Puts answered ok. */
   putsOk: number;
   /** Messages between replicas by the mechanism that sent them. */
-  byMechanism: Record<Mechanism, number>;
+  byMechanism: MessagesByMechanism;
 }
 
 /**
@@ -53,6 +53,9 @@ export const MECHANISMS = [
 
 /** One of {@linkcode MECHANISMS}. */
 export type Mechanism = typeof MECHANISMS[number];
+
+/** A count of messages for each mechanism. */
+export type MessagesByMechanism = Record<Mechanism, number>;
 
 /** Message kinds as the simulator counts them (`messageKind`), by mechanism. */
 const MECHANISM_OF_KIND: Readonly<Record<string, Mechanism>> = {
@@ -82,14 +85,12 @@ const MECHANISM_OF_KIND: Readonly<Record<string, Mechanism>> = {
  * assert.equal(byMechanism.appends, 0);
  * ```
  */
-export function messagesByMechanism(byKind: Readonly<Record<string, number>>): Record<
-  Mechanism,
-  number
-> {
-  const byMechanism = Object.fromEntries(MECHANISMS.map((mechanism) => [mechanism, 0])) as Record<
-    Mechanism,
-    number
-  >;
+export function messagesByMechanism(
+  byKind: Readonly<Record<string, number>>,
+): MessagesByMechanism {
+  const byMechanism = Object.fromEntries(
+    MECHANISMS.map((mechanism) => [mechanism, 0]),
+  ) as MessagesByMechanism;
   for (const [kind, messages] of Object.entries(byKind)) {
     byMechanism[MECHANISM_OF_KIND[kind] ?? "other"] += messages;
   }
@@ -256,7 +257,7 @@ function perPutOk(samples: readonly RunSample[]): Record<Mechanism | "all", numb
     [mechanism, of((sample) => sample.byMechanism[mechanism])] as const
   );
   return {
-    ...Object.fromEntries(perMechanism) as Record<Mechanism, number>,
+    ...Object.fromEntries(perMechanism) as MessagesByMechanism,
     all: of((sample) => sample.totalMsgs),
   };
 }
