@@ -18,6 +18,7 @@ import {
   tiersLine,
 } from "../../lib/sim/bench_table.ts";
 import { loadConfig, type Metric, type Tiers } from "../../lib/sim/config.ts";
+import { messageKind } from "../../lib/sim/network.ts";
 import { STANDARD_CONFIGS } from "../../lib/sim/standard.ts";
 
 /** simple-1's thresholds (PROTOCOL.md section 8): a bonus is reachable for messages and latency. */
@@ -150,6 +151,31 @@ Deno.test("messages are grouped by mechanism; kinds this replica does not send c
     }),
     { appends: 10, acks: 11, heartbeats: 4, notices: 2, elections: 13, other: 8 },
   );
+});
+
+/**
+ * The bench's map is keyed by the names `messageKind` gives: built through it,
+ * a renamed kind would fall into `other` here rather than silently in a bench.
+ */
+Deno.test("every kind the simulator names for this replica's messages has its mechanism", () => {
+  const envelope = { src: "0000", dst: "0001", leader: "0000" };
+  const entry = { term: 1, command: {} };
+  const wire = [
+    [{ type: "append_entries", entries: [entry] }, "appends"],
+    [{ type: "append_entries_reply", success: true }, "acks"],
+    [{ type: "append_entries_reply", success: true, secondCopy: true }, "acks"],
+    [{ type: "append_entries", entries: [] }, "heartbeats"],
+    [{ type: "append_entries", entries: [], repliers: ["0001"] }, "heartbeats"],
+    [{ type: "append_entries", entries: [], repliers: [] }, "notices"],
+    [{ type: "request_vote" }, "elections"],
+    [{ type: "request_vote_reply" }, "elections"],
+    [{ type: "pre_vote" }, "elections"],
+    [{ type: "pre_vote_reply" }, "elections"],
+  ] as const;
+  for (const [fields, mechanism] of wire) {
+    const byMechanism = messagesByMechanism({ [messageKind({ ...envelope, ...fields })]: 1 });
+    assert.equal(byMechanism[mechanism], 1, `${JSON.stringify(fields)} counts as ${mechanism}`);
+  }
 });
 
 Deno.test("messages per put are each run's own ratio, medians over runs answering a put", () => {
