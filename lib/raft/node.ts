@@ -1359,8 +1359,8 @@ export class RaftNode {
     const holders = [...this.#progress.followers]
       .filter(([, progress]) => progress.matchIndex >= this.#log.commitIndex)
       .sort(([, a], [, b]) => b.lastAckAt - a.lastAckAt);
-    const lossy = this.#lossy || (this.#delivery.share ?? 1) < NOTICE_TWICE_BELOW_SHARE;
-    for (const [peer, progress] of holders.slice(0, lossy ? 2 : 1)) {
+    const tellTwo = this.#lossy || (this.#delivery.share ?? 1) < NOTICE_TWICE_BELOW_SHARE;
+    for (const [peer, progress] of holders.slice(0, tellTwo ? 2 : 1)) {
       this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
       progress.sentHeartbeat(now);
     }
