@@ -119,6 +119,11 @@ export class KvServer {
   #undecidedPuts: { index: number; put: PutCommand }[] = [];
   /** Gets of keys with an undecided put: answered after its answer, if any. */
   #getsAwaitingDecision: WaitingGet[] = [];
+  /**
+   * Puts this replica proposed whose index has not committed yet, kept across
+   * a loss of leadership (see `#settleProposals`).
+   */
+  #proposals: { index: number; term: number; request: PutRequest }[] = [];
 
   // Followers.
   /** The leader contact a redirect was last sent after: one redirect per contact. */
@@ -198,6 +203,7 @@ export class KvServer {
   ready(): ServerReady {
     const { messages, committedEntries, readStates, deadline } = this.core.ready();
     for (const { index, entry } of committedEntries) this.#apply(index, entry);
+    this.#settleProposals();
     this.#decideEarlierPuts();
     for (const { context } of readStates) {
       const read = this.#reading.get(context);
@@ -251,9 +257,17 @@ export class KvServer {
    * instead of becoming a put that may never be answered.
    */
   #propose(put: UnproposedPut, now: number): void {
-    if (this.#unproposed.length === 0 && this.core.propose(putCommand(put.request), now)) return;
+    if (this.#unproposed.length === 0 && this.#proposeToCore(put.request, now)) return;
     if (this.#hasRoom()) this.#unproposed.push(put);
     else this.#reply(put.request, "fail");
+  }
+
+  /** Hands a put to the core and, if it took it, remembers where it went. */
+  #proposeToCore(request: PutRequest, now: number): boolean {
+    if (!this.core.propose(putCommand(request), now)) return false;
+    const { lastIndex: index, currentTerm: term } = this.core;
+    this.#proposals.push({ index, term, request });
+    return true;
   }
 
   #requestRead(get: HeldRequest, now: number): void {
@@ -349,7 +363,7 @@ export class KvServer {
   /** Proposes the waiting puts, in order, once the core takes the first again. */
   #retryUnproposed(now: number): void {
     const [first, ...rest] = this.#unproposed;
-    if (first === undefined || !this.core.propose(putCommand(first.request), now)) return;
+    if (first === undefined || !this.#proposeToCore(first.request, now)) return;
     this.#unproposed = [];
     for (const put of rest) this.#propose(put, now);
   }
@@ -374,6 +388,30 @@ export class KvServer {
     } else {
       this.#acknowledge(put);
     }
+  }
+
+  /**
+   * Settles the puts this replica proposed whose index has committed. If the
+   * entry there is still the put's own (same term), the leader that committed
+   * it answers it. If another entry took the index, as when a leader cut off
+   * in a minority proposed it and a leader elected on the majority's side
+   * wrote over it, the put can never commit: a committed entry never leaves its
+   * index, and the put was proposed at no other. Nobody else will ever answer
+   * it, so this replica redirects its client to the leader it knows (the
+   * redirect is safe: PROTOCOL.md section 6). Left unanswered it would count as
+   * a failure.
+   */
+  #settleProposals(): void {
+    const applied = this.#lastApplied;
+    if (!this.#proposals.some(({ index }) => index <= applied)) return;
+    const open = [];
+    for (const proposal of this.#proposals) {
+      if (proposal.index > applied) open.push(proposal);
+      else if (this.core.entryAt(proposal.index)?.term !== proposal.term) {
+        this.#reply(proposal.request, "redirect");
+      }
+    }
+    this.#proposals = open;
   }
 
   /**

@@ -173,6 +173,37 @@ Deno.test("a leader cut off in a minority redirects puts once its last entry goe
 });
 
 /**
+ * A put a leader cut off in a minority took into its log before it knew it was
+ * cut off cannot commit once the majority's leader has written over its index:
+ * after the heal the old leader redirects its client to the new leader, where
+ * it would otherwise never be answered.
+ */
+Deno.test("a put written over after a partition heals is redirected by the leader that took it", () => {
+  for (let seed = 1; seed <= 5; seed++) {
+    const net = new Network({ size: 5, seed });
+    const old = net.elect();
+    net.runFor(300);
+    const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
+    net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+    net.request(old.id, { type: "put", MID: "lost", key: "k", value: "v0" });
+    const elected = () => net.live.some((node) => node.role === "leader" && node !== old);
+    assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
+    net.runFor(500);
+    assert.deepEqual(net.repliesTo("lost"), [], `seed ${seed}: held while it may commit`);
+    net.heal();
+    net.runFor(1_000);
+    const leader = net.leader();
+    assert.ok(leader !== undefined && leader !== old, `seed ${seed}: the new leader leads`);
+    assert.deepEqual(
+      net.repliesTo("lost").map((reply) => [reply.type, reply.leader]),
+      [["redirect", leader.id]],
+      `seed ${seed}`,
+    );
+    assert.equal(old.read("k"), "", `seed ${seed}: the put never took effect`);
+  }
+});
+
+/**
  * A get sent to a leader cut off in a minority changes nothing: once its
  * ReadIndex round has waited a retransmission unanswered, it is redirected
  * naming no leader, long before the partition heals.
