@@ -284,11 +284,6 @@ export class RaftNode {
    * the reads waiting on a ReadIndex round, or to learn the term's first commit.
    */
   #heartbeatRoundPending = false;
-  /**
-   * When the last heartbeat round went out: reads requested after it wait for
-   * the next, see {@linkcode RaftNode.#askReadRound}.
-   */
-  #readRoundSentAt = -Infinity;
 
   /**
    * @param options Identity, clock, randomness and timing settings.
@@ -480,6 +475,7 @@ export class RaftNode {
     }
     const index = Math.max(this.#log.commitIndex, this.#termStartIndex);
     this.#reads.add({ context, index, requestedAt: now });
+    this.#heartbeatRoundPending = true;
     this.#serveReadyReads(now);
     return true;
   }
@@ -601,7 +597,6 @@ export class RaftNode {
     this.#lossy = false;
     this.#lastRoundIndex = 0;
     this.#roundToBareMajority = false;
-    this.#readRoundSentAt = -Infinity;
     this.#electionAnswered = clipAnswered(
       [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
       this.#log.lastIndex,
@@ -923,10 +918,7 @@ export class RaftNode {
       this.#replicateNewEntries(now);
       this.#appendPending = false;
     }
-    if (this.#heartbeatRoundPending) {
-      this.#sendHeartbeats(this.#followersNotSentAt(now), now);
-      this.#readRoundSentAt = now;
-    }
+    if (this.#heartbeatRoundPending) this.#sendHeartbeats(this.#followersNotSentAt(now), now);
     this.#heartbeatRoundPending = false;
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
   }
@@ -1300,8 +1292,6 @@ export class RaftNode {
       this.#judgeSilentFollowers(now);
     }
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
-    // A read round overdue goes again (with the next ready()).
-    this.#serveReadyReads(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
       this.#hedgeAt = Infinity;
@@ -1470,34 +1460,6 @@ export class RaftNode {
     for (const { context, index } of this.#reads.takeReady(confirmedSince, this.#log.commitIndex)) {
       this.#readStates.push({ context, index });
     }
-    this.#askReadRound(confirmedSince, now);
-  }
-
-  /**
-   * Asks for a heartbeat round when a read waits for one (it was requested
-   * after every AppendEntries a majority acknowledged), unless the last round
-   * is still on its way: reads requested meanwhile share the next, sent when a
-   * majority acknowledged that one or it is overdue by the hedge's margin
-   * (lost, under loss). One round per round trip, however fast gets arrive;
-   * with a round per get, a leader whose term's first entry could not commit
-   * yet (followers far behind) sent a broadcast for every get it was sent,
-   * and each woke the followers' held requests into more gets.
-   */
-  #askReadRound(confirmedSince: number, now: number): void {
-    if (this.#reads.newestRequestedAt <= confirmedSince) return;
-    const roundAwaited = this.#readRoundSentAt > confirmedSince &&
-      now < this.#readRoundOverdueAt();
-    if (!roundAwaited) this.#heartbeatRoundPending = true;
-  }
-
-  /** Whether a read waits for a majority to acknowledge a round sent after it. */
-  #readAwaitsRound(): boolean {
-    return this.#reads.newestRequestedAt > this.#progress.quorumAckedSentAt(this.#now);
-  }
-
-  /** When the last heartbeat round counts as lost, if reads still wait for one. */
-  #readRoundOverdueAt(): number {
-    return this.#readRoundSentAt + this.#hedgeDelayMs();
   }
 
   // ---- Output ----
@@ -1512,7 +1474,6 @@ export class RaftNode {
       this.#hedgeAt,
       this.#commitNoticeAt,
       this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsDeadline() : Infinity,
-      this.#readAwaitsRound() ? this.#readRoundOverdueAt() : Infinity,
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(

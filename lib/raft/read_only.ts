@@ -51,11 +51,6 @@ export class ReadOnly {
     return this.#pending[this.#head]?.requestedAt ?? Infinity;
   }
 
-  /** When the newest read still waiting was requested; `-Infinity` when none waits. */
-  get newestRequestedAt(): number {
-    return this.size === 0 ? -Infinity : (this.#pending.at(-1) as PendingRead).requestedAt;
-  }
-
   /**
    * Queues a read.
    *

@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
 import { Network } from "./_network.ts";
 import { appendReply, appendsTo, campaign, deliver, makeReplica, PEERS } from "./_drive.ts";
-import type { GetRequest, OutboundMessage } from "../../lib/kv/messages.ts";
+import type { GetRequest } from "../../lib/kv/messages.ts";
 
 function get(mid: string, key: string, to = "0000"): GetRequest {
   return { src: "0100", dst: to, leader: "FFFF", type: "get", MID: mid, key };
-}
-
-/** The MIDs that `messages` answer with ok. */
-function answeredMids(messages: readonly OutboundMessage[]): string[] {
-  return messages.flatMap((m) => m.type === "ok" ? [m.MID] : []);
 }
 
 /**
@@ -66,44 +61,6 @@ Deno.test("a get after the lease lapsed waits for a ReadIndex round", () => {
   assert.deepEqual(deliver(node, appendReply("0001", fresh), askedAt + 1), []);
   const answer = deliver(node, appendReply("0002", fresh), askedAt + 1);
   assert.deepEqual(answer.map((m) => m.type), ["ok"]);
-});
-
-/**
- * Gets that arrive while a ReadIndex round is on its way share the next round:
- * it goes out when a majority acknowledged the first, so a leader sends one
- * round per round trip however fast gets arrive, and a lost round goes again
- * once overdue.
- */
-Deno.test("gets arriving while a ReadIndex round is out share the next round", () => {
-  const node = makeReplica();
-  const at = campaign(node, 0);
-  node.ready();
-  for (const peer of PEERS) {
-    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 1);
-  }
-  node.ready();
-  const askedAt = at + 500;
-  const first = deliver(node, get("g1", "k"), askedAt);
-  for (const peer of PEERS) assert.equal(appendsTo(first, peer).length, 1);
-  assert.deepEqual(deliver(node, get("g2", "k"), askedAt + 1), [], "the round is out");
-  assert.deepEqual(deliver(node, get("g3", "k"), askedAt + 2), [], "the round is out");
-  const ack = (peer: string, sentAt: number, now: number) =>
-    deliver(node, appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt }), now);
-  ack("0001", askedAt, askedAt + 3);
-  const confirmed = ack("0002", askedAt, askedAt + 3);
-  assert.deepEqual(answeredMids(confirmed), ["g1"]);
-  for (const peer of PEERS) assert.equal(appendsTo(confirmed, peer).length, 1, "the next round");
-  // That round is lost: once overdue it goes again, and its answers serve g2 and g3.
-  node.tick(askedAt + 4);
-  assert.deepEqual(node.ready().messages, [], "not overdue yet");
-  const overdueAt = node.ready().deadline;
-  assert.ok(overdueAt > askedAt + 4 && overdueAt < askedAt + 3 + 100);
-  node.tick(overdueAt);
-  const again = node.ready().messages;
-  for (const peer of PEERS) assert.equal(appendsTo(again, peer).length, 1, "sent again");
-  ack("0003", overdueAt, overdueAt + 1);
-  const served = ack("0004", overdueAt, overdueAt + 1);
-  assert.deepEqual(answeredMids(served), ["g2", "g3"]);
 });
 
 /**
