@@ -1,6 +1,7 @@
 /**
  * Linearizability checking for the key-value store's client histories: each key
- * is a register starting at `""`, checked with the Wing–Gong–Lowe search.
+ * is a register starting at `""`, decided by zones when its puts write distinct
+ * values, else checked with the Wing–Gong–Lowe search.
  *
  * @example
  * ```ts
