@@ -41,7 +41,7 @@ interface Cluster {
 
 /**
  * Whether every put writes a value no other put writes, and none writes the
- * initial `""`: then {@linkcode checkByZones} applies.
+ * initial `""`: then {@linkcode isLinearizableByZones} applies.
  *
  * @param ops One register's operations.
  * @returns Whether each value has one writer.
