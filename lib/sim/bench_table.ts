@@ -8,7 +8,7 @@
 
 import type { Metric, Tiers } from "./config.ts";
 import { METRICS } from "./config.ts";
-import { type CheckResult, type Tier, TIER_NAMES, tierOf } from "./score.ts";
+import { type CheckResult, failedChecks, type Tier, TIER_NAMES, tierOf } from "./score.ts";
 import type { RunResult } from "./simulation.ts";
 import { failures } from "./stats.ts";
 
@@ -140,7 +140,7 @@ export function failureReasons(
     readonly linearizability: { readonly linearizable: boolean };
   },
 ): string[] {
-  const reasons = result.checks.filter((check) => !check.passed).map((check) => check.message);
+  const reasons = failedChecks(result.checks).map((check) => check.message);
   if (!result.linearizability.linearizable) reasons.push("history not linearizable");
   return reasons;
 }

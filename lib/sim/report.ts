@@ -10,7 +10,7 @@ import { pyFloat } from "./_pyfmt.ts";
 import type { Metric } from "./config.ts";
 import type { RunResult } from "./simulation.ts";
 import { failures } from "./stats.ts";
-import { TIER_NAMES } from "./score.ts";
+import { failedChecks, TIER_NAMES } from "./score.ts";
 import { BURST_WINDOW_MS, RECEIVE_BUFFER_BYTES } from "./socket_model.ts";
 import type { Operation } from "../check/mod.ts";
 
@@ -83,7 +83,7 @@ export function statsLines(result: RunResult): string[] {
  */
 export function correctnessLines(result: RunResult, style: Style): string[] {
   if (result.coursePassed) return [style.good("All correctness tests passed")];
-  return result.checks.filter((check) => !check.passed).map((check) => style.bad(check.message));
+  return failedChecks(result.checks).map((check) => style.bad(check.message));
 }
 
 /**
@@ -337,7 +337,7 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
     seed: result.seed,
     passed: result.passed,
     course_passed: result.coursePassed,
-    failed_checks: result.checks.filter((check) => !check.passed).map((check) => check.check),
+    failed_checks: failedChecks(result.checks).map((check) => check.check),
     linearizable: result.linearizability.linearizable,
     violations: result.linearizability.violations.map((v) => ({ key: v.key, message: v.message })),
     undetermined_keys: result.linearizability.undeterminedKeys,

@@ -32,6 +32,25 @@ export interface CheckResult {
 }
 
 /**
+ * The checks that failed, in order.
+ *
+ * @param checks A run's check results.
+ * @returns Those not passed.
+ * @example
+ * ```ts
+ * import { failedChecks } from "./score.ts";
+ * const checks = [
+ *   { check: "died" as const, passed: true, message: "Error: >0 replicas died unexpectedly" },
+ *   { check: "incorrect" as const, passed: false, message: "Error: >0 incorrect responses to get()" },
+ * ];
+ * if (failedChecks(checks).length !== 1) throw new Error("one check failed");
+ * ```
+ */
+export function failedChecks<T extends Pick<CheckResult, "passed">>(checks: readonly T[]): T[] {
+  return checks.filter((check) => !check.passed);
+}
+
+/**
  * Runs the seven correctness checks.
  *
  * @param counters The final counters (after the clients were finalized).

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { correctnessChecks, gradeMetrics, tierOf } from "../../lib/sim/score.ts";
+import { correctnessChecks, failedChecks, gradeMetrics, tierOf } from "../../lib/sim/score.ts";
 import { type Counters, createCounters } from "../../lib/sim/stats.ts";
 import { config } from "./_helpers.ts";
 
@@ -13,33 +13,32 @@ function healthy(): Counters {
   };
 }
 
-function failedChecks(counters: Counters, storedKeys = 10, overrides = {}): string[] {
-  return correctnessChecks(counters, config(overrides), storedKeys)
-    .filter((check) => !check.passed)
+function failedCheckNames(counters: Counters, storedKeys = 10, overrides = {}): string[] {
+  return failedChecks(correctnessChecks(counters, config(overrides), storedKeys))
     .map((check) => check.check);
 }
 
 Deno.test("a healthy run passes all seven correctness checks", () => {
   const checks = correctnessChecks(healthy(), config(), 10);
   assert.equal(checks.length, 7);
-  assert.deepEqual(failedChecks(healthy()), []);
+  assert.deepEqual(failedCheckNames(healthy()), []);
 });
 
 Deno.test("one incorrect message fails the run", () => {
-  assert.deepEqual(failedChecks({ ...healthy(), incorrect: 1 }), ["incorrect"]);
+  assert.deepEqual(failedCheckNames({ ...healthy(), incorrect: 1 }), ["incorrect"]);
 });
 
 Deno.test("a replica that died on its own fails the run; killed ones do not", () => {
-  assert.deepEqual(failedChecks({ ...healthy(), died: 1 }), ["died"]);
-  assert.deepEqual(failedChecks({ ...healthy(), killed: 2 }), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), died: 1 }), ["died"]);
+  assert.deepEqual(failedCheckNames({ ...healthy(), killed: 2 }), []);
 });
 
 Deno.test("no acknowledged put fails the run", () => {
-  assert.deepEqual(failedChecks(healthy(), 0), ["no_state"]);
+  assert.deepEqual(failedCheckNames(healthy(), 0), ["no_state"]);
 });
 
 Deno.test("unanswered gets may reach but not pass generated gets times the fraction", () => {
-  assert.deepEqual(failedChecks({ ...healthy(), unansweredGet: 200 }), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), unansweredGet: 200 }), []);
   const checks = correctnessChecks({ ...healthy(), unansweredGet: 201 }, config(), 1);
   const failed = checks.find((check) => !check.passed);
   assert.equal(failed?.check, "get_answered");
@@ -47,12 +46,12 @@ Deno.test("unanswered gets may reach but not pass generated gets times the fract
 });
 
 Deno.test("unanswered puts are bounded by generated puts times the fraction", () => {
-  assert.deepEqual(failedChecks({ ...healthy(), unansweredPut: 50 }), []);
-  assert.deepEqual(failedChecks({ ...healthy(), unansweredPut: 51 }), ["put_answered"]);
+  assert.deepEqual(failedCheckNames({ ...healthy(), unansweredPut: 50 }), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), unansweredPut: 51 }), ["put_answered"]);
 });
 
 Deno.test("failures to generate a get are bounded by generated gets times 0.1", () => {
-  assert.deepEqual(failedChecks({ ...healthy(), failedToGenerateGet: 40 }), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), failedToGenerateGet: 40 }), []);
   const checks = correctnessChecks({ ...healthy(), failedToGenerateGet: 41 }, config(), 1);
   assert.equal(
     checks.find((check) => !check.passed)?.message,
@@ -62,12 +61,12 @@ Deno.test("failures to generate a get are bounded by generated gets times 0.1", 
 
 Deno.test("total messages below requests × N × (1 − mix) × (1 − batched) fail the run", () => {
   const floor = 500 * 5 * (1 - 0.8) * (1 - 0.5);
-  assert.deepEqual(failedChecks({ ...healthy(), totalMsgs: floor }), []);
-  assert.deepEqual(failedChecks({ ...healthy(), totalMsgs: floor - 1 }), ["total_msgs"]);
+  assert.deepEqual(failedCheckNames({ ...healthy(), totalMsgs: floor }), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), totalMsgs: floor - 1 }), ["total_msgs"]);
   const lenient = {
     tests: { benchmarks: config().benchmarks, maximum_appends_batched_fraction: 1 },
   };
-  assert.deepEqual(failedChecks({ ...healthy(), totalMsgs: 0 }, 10, lenient), []);
+  assert.deepEqual(failedCheckNames({ ...healthy(), totalMsgs: 0 }, 10, lenient), []);
 });
 
 Deno.test("tiers compare strictly: a value equal to a threshold misses it", () => {
