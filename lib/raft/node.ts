@@ -367,8 +367,13 @@ export class RaftNode {
 
   /**
    * Whether this leader is cut off from a majority: entries or reads have
-   * waited for `retransmitMs` (a retransmission went out) and no majority
-   * answered anything sent meanwhile. Such a leader keeps its role until
+   * waited for `retransmitMs` (a retransmission went out), or two smoothed
+   * round trips when those are longer, and no majority answered anything sent
+   * meanwhile. No answer comes back sooner than a round trip: where two round
+   * trips outgrew the retransmit interval (the deterministic simulation's long
+   * delays), a leader its followers answered called itself cut off, sent its
+   * clients away naming no leader, and the followers sent them back at its
+   * next message, a storm of requests. Such a leader keeps its role until
    * check-quorum, the full election timeout, though it can serve nobody; the
    * caller can send elsewhere what it holds in no log.
    *
@@ -377,7 +382,7 @@ export class RaftNode {
    */
   isCutOff(now: number): boolean {
     if (this.#role !== "leader" || this.peers.length === 0) return false;
-    const since = now - this.#options.retransmitMs;
+    const since = now - Math.max(this.#options.retransmitMs, 2 * this.#smoothedRttMs);
     const entriesWaited = this.#log.commitIndex < this.#log.lastIndex &&
       this.#commitAwaitedSince < since;
     const readsWaited = this.#reads.oldestRequestedAt < since;

@@ -794,3 +794,31 @@ Deno.test("entries lost in both directions are resent until acknowledged", () =>
   net.runFor(1_000);
   for (const node of net.live) assert.equal(node.read("k"), "v");
 });
+
+/**
+ * A leader is cut off only when nothing it sent within the last two round trips
+ * (or `retransmitMs`, when longer) was answered by a majority: where round trips
+ * outgrow the retransmit interval, answers always echo a send older than it, and
+ * a leader every follower answers called itself cut off and sent its clients away.
+ * Silence for two round trips still cuts it off.
+ */
+Deno.test("round trips longer than retransmitMs do not make a leader cut off", () => {
+  const roundTripMs = 150;
+  const node = makeNode();
+  const electedAt = campaign(node, 0);
+  node.ready();
+  let sentAt = electedAt;
+  for (let index = 1; index <= 20; index++) {
+    const at = sentAt + roundTripMs;
+    for (const peer of ["0001", "0002"]) {
+      node.step(appendReply(peer, { term: node.currentTerm, matchIndex: index, sentAt }), at);
+    }
+    assert.equal(node.commitIndex, index);
+    assert.ok(node.propose(putCommand(index), at));
+    node.ready();
+    sentAt = at;
+  }
+  // The last entry has waited 120 ms, past retransmitMs (100), less than a round trip.
+  assert.equal(node.isCutOff(sentAt + 120), false);
+  assert.equal(node.isCutOff(sentAt + 2 * roundTripMs + 20), true);
+});
