@@ -375,7 +375,8 @@ export class RaftNode {
    * clients away naming no leader, and the followers sent them back at its
    * next message, a storm of requests. Such a leader keeps its role until
    * check-quorum, the full election timeout, though it can serve nobody; the
-   * caller can send elsewhere what it holds in no log.
+   * caller can send elsewhere what it holds in no log. (Once two smoothed round
+   * trips pass `electionTimeoutMaxMs`, check-quorum comes first.)
    *
    * @param now The caller's clock.
    * @returns `false` for a follower or candidate.
