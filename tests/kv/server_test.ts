@@ -204,6 +204,38 @@ Deno.test("a put written over after a partition heals is redirected by the leade
 });
 
 /**
+ * Puts a leader cut off in a minority took beyond the new leader's log are
+ * redirected as soon as the new leader's first entry commits on the old
+ * leader, not one by one as later entries commit at their indexes: the new
+ * leader's log here ends below all but the first of them, and no put comes to
+ * lengthen it.
+ */
+Deno.test("puts written over after a partition heals are redirected together", () => {
+  for (let seed = 1; seed <= 5; seed++) {
+    const net = new Network({ size: 5, seed });
+    const old = net.elect();
+    net.runFor(300);
+    const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
+    net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+    const mids = ["lost1", "lost2", "lost3", "lost4"];
+    for (const MID of mids) net.request(old.id, { type: "put", MID, key: MID, value: "v" });
+    const elected = () => net.live.some((node) => node.role === "leader" && node !== old);
+    assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
+    net.runFor(500);
+    const shorter = net.live.find((node) => node.role === "leader" && node !== old);
+    assert.ok(shorter !== undefined && shorter.lastIndex < old.lastIndex, `seed ${seed}`);
+    net.heal();
+    net.runFor(1_000);
+    const leader = net.leader();
+    assert.ok(leader !== undefined && leader !== old, `seed ${seed}: the new leader leads`);
+    for (const MID of mids) {
+      const replies = net.repliesTo(MID).map((reply) => [reply.type, reply.leader]);
+      assert.deepEqual(replies, [["redirect", leader.id]], `seed ${seed}, ${MID}`);
+    }
+  }
+});
+
+/**
  * A get sent to a leader cut off in a minority changes nothing: once its
  * ReadIndex round has waited a retransmission unanswered, it is redirected
  * naming no leader, long before the partition heals.
