@@ -703,6 +703,33 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
 });
 
 /**
+ * With one entry per AppendEntries, a follower a few entries behind catches up
+ * batch after batch as it acknowledges, while puts keep coming: sent one entry
+ * per turn it gained nothing on a stream of puts and stayed 8 behind.
+ */
+Deno.test("a follower behind by more than one AppendEntries carries catches up under load", () => {
+  for (let seed = 1; seed <= 3; seed++) {
+    const net = new Network({ size: 3, seed, maxEntriesPerAppend: 1 });
+    const leader = net.elect();
+    const follower = net.ids.find((id) => id !== leader.id) as string;
+    net.isolate(follower);
+    for (let n = 0; n < 12; n++) {
+      net.request(leader.id, { type: "put", MID: `a${n}`, key: "k", value: `a${n}` });
+      net.runFor(20);
+    }
+    net.heal();
+    const lags: number[] = [];
+    for (let n = 0; n < 50; n++) {
+      net.request(leader.id, { type: "put", MID: `b${n}`, key: "k", value: `b${n}` });
+      net.runFor(40);
+      lags.push(leader.lastIndex - net.node(follower).lastIndex);
+    }
+    const lastLags = lags.slice(-10);
+    assert.ok(lastLags.every((lag) => lag <= 2), `seed ${seed}: lags ${lags}`);
+  }
+});
+
+/**
  * A follower that lost entries the others committed is not sent them again
  * when its retransmission is first due: its next turn would carry them. With no
  * put to give it a turn, they go one heartbeat interval later.
