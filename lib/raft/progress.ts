@@ -167,6 +167,12 @@ export class Progress {
     this.retransmitAt ??= at;
   }
 
+  /** Forgets the retransmissions counted for backoff and disarms the timer. */
+  restartBackoff(): void {
+    this.retransmits = 0;
+    this.retransmitAt = undefined;
+  }
+
   /** Disarms the retransmit timer: the follower lacks nothing. */
   disarmRetransmit(): void {
     this.retransmitAt = undefined;

@@ -285,9 +285,12 @@ Deno.test("a new leader keeps the election's commit open for followers' commit i
     if (silent === "none") answer("0003", 0, at + 2);
     if (silent === "none" || silent === "one") answer("0004", 0, at + 3);
     let now = at + 3;
+    const sentTo0003: number[] = [];
     while (node.electionCommitOpen) {
       const answerAt = { healed: at + 2_000, late: at + 1_000 }[silent as string] ?? Infinity;
-      now = Math.min(node.ready().deadline, answerAt);
+      const out = node.ready();
+      if (appendsTo(out.messages, "0003").length > 0) sentTo0003.push(now);
+      now = Math.min(out.deadline, answerAt);
       node.tick(now);
       // 0001 and 0002 keep answering: the leader keeps its majority.
       for (const peer of ["0001", "0002"]) answer(peer, 0, now);
@@ -299,6 +302,11 @@ Deno.test("a new leader keeps the election's commit open for followers' commit i
     assert.equal(node.role, "leader");
     assert.equal(now - at, closedAfterMs[silent], `${silent} silent`);
     assert.deepEqual(node.electionAnswered, { commitIndex: silent === "healed" ? 2 : 1 });
+    // While it waits, a silent follower hears from it every heartbeat interval, however long
+    // silent: when a partition heals, its answer must come in time.
+    const times = [at, ...sentTo0003, now];
+    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    assert.ok(gaps.every((gap) => gap <= TEST_TIMING.heartbeatIntervalMs), `${silent}: ${gaps}`);
   }
 });
 
@@ -700,6 +708,108 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
     assert.equal(appendsTo(proposeAt(node, n, ++now), "0001").length, 0, `m${n} went to 0001`);
     answer(others, node.lastIndex);
   }
+});
+
+/**
+ * A round of heartbeats asks a majority's worth of live followers to answer,
+ * those heard from least recently, and every follower not heard from lately
+ * too: left quiet, a follower whose answers were lost would never answer again.
+ */
+Deno.test("a heartbeat round asks the silent followers to answer too", () => {
+  const { node, at } = replicatingLeader();
+  const term = node.currentTerm;
+  const others = ["0002", "0003", "0004"];
+  let now = at;
+  let out = node.ready();
+  const rounds: (readonly string[])[] = [];
+  while (now < at + 1000) {
+    for (const peer of others) {
+      for (const message of appendsTo(out.messages, peer)) {
+        if (message.repliers !== undefined && !message.repliers.includes(peer)) continue;
+        const reply = { term, matchIndex: node.lastIndex, sentAt: message.sentAt };
+        node.step(appendReply(peer, reply), now);
+      }
+    }
+    node.ready();
+    now = node.ready().deadline;
+    node.tick(now);
+    out = node.ready();
+    const heartbeat = appendsTo(out.messages, "0001").find((m) => m.repliers !== undefined);
+    if (now > at + 3 * 200 && heartbeat?.repliers) rounds.push(heartbeat.repliers);
+  }
+  assert.ok(rounds.length > 0, "heartbeat rounds while 0001 is silent");
+  for (const repliers of rounds) {
+    assert.equal(repliers.length, 3, `${repliers}`);
+    assert.ok(repliers.includes("0001"), `${repliers}`);
+  }
+});
+
+/**
+ * A follower silent for the maximum election timeout (1200 ms here) while the
+ * others make a majority is dead or cut off: it hears from the new leader once
+ * per election timeout instead of every heartbeat interval (200 ms). Alive, it
+ * campaigns, and its vote request brings an AppendEntries at once; once it
+ * answers, its probe goes again within a retransmit interval (100 ms), not at
+ * the retransmission backed off to an election timeout.
+ */
+Deno.test("a follower silent for an election timeout is contacted once per election timeout", () => {
+  const node = makeNode();
+  seedLog(node, 1, [put(1), put(2)], 0);
+  const at = campaign(node, 2_000);
+  const term = node.currentTerm;
+  const others = ["0002", "0003", "0004"];
+  const sentTo0001: number[] = [];
+  let now = at;
+  const take = () => {
+    const out = node.ready();
+    if (appendsTo(out.messages, "0001").length > 0) sentTo0001.push(now);
+    return out;
+  };
+  let out = take();
+  while (out.deadline <= at + 6000) {
+    for (const peer of others) {
+      for (const message of appendsTo(out.messages, peer)) {
+        if (message.repliers !== undefined && !message.repliers.includes(peer)) continue;
+        const reply = { term, matchIndex: node.lastIndex, sentAt: message.sentAt };
+        node.step(appendReply(peer, reply), now);
+      }
+    }
+    out = take();
+    now = out.deadline;
+    node.tick(now);
+    out = take();
+  }
+  assert.equal(node.role, "leader");
+  const gapsFrom = (from: number, to: number) =>
+    sentTo0001.slice(1).flatMap((sentAt, i) => {
+      const previous = sentTo0001[i] as number;
+      return previous >= from && previous < to ? [sentAt - previous] : [];
+    });
+  const early = gapsFrom(at, at + 1000);
+  const late = gapsFrom(at + 1200, Infinity);
+  assert.ok(early.length >= 3 && early.every((gap) => gap <= 200), `early gaps ${early}`);
+  assert.ok(late.length >= 3 && late.every((gap) => gap === 1200), `late gaps ${late}`);
+  node.step({
+    src: "0001",
+    dst: "0000",
+    leader: "FFFF",
+    type: "pre_vote",
+    term: term + 1,
+    lastLogIndex: 2,
+    lastLogTerm: 1,
+  }, ++now);
+  const [reached] = appendsTo(node.ready().messages, "0001");
+  assert.ok(reached !== undefined, "an AppendEntries at once");
+  assert.equal(reached.prevLogIndex, 0, "a heartbeat: its probe is still out");
+  node.step(appendReply("0001", { term, matchIndex: 0, sentAt: reached.sentAt }), ++now);
+  const answeredAt = now;
+  let probedAt: number | undefined;
+  while (probedAt === undefined) {
+    const { messages, deadline } = node.ready();
+    if (appendsTo(messages, "0001").some((m) => m.entries.length > 0)) probedAt = now;
+    else node.tick(now = deadline);
+  }
+  assert.ok(probedAt - answeredAt <= 100, `probed ${probedAt - answeredAt} ms after`);
 });
 
 /**
