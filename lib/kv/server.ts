@@ -410,8 +410,10 @@ export class KvServer {
     const open = [];
     for (const proposal of this.#proposals) {
       const term = this.core.entryAt(Math.min(proposal.index, applied))?.term ?? 0;
-      const overwritten = proposal.index <= applied ? term !== proposal.term : term > proposal.term;
-      if (overwritten) this.#reply(proposal.request, "redirect");
+      const neverCommits = proposal.index <= applied
+        ? term !== proposal.term
+        : term > proposal.term;
+      if (neverCommits) this.#reply(proposal.request, "redirect");
       else if (proposal.index > applied) open.push(proposal);
     }
     this.#proposals = open;
