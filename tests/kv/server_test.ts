@@ -173,6 +173,23 @@ Deno.test("a leader cut off in a minority redirects puts once its last entry goe
 });
 
 /**
+ * A five-replica cluster whose leader took puts of `mids` (key = MID) just after a partition cut it
+ * off with one follower, run until the majority's side elected a leader and 500 ms more.
+ */
+function cutOffLeaderWithPuts(seed: number, mids: readonly string[]) {
+  const net = new Network({ size: 5, seed });
+  const old = net.elect();
+  net.runFor(300);
+  const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
+  net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
+  for (const MID of mids) net.request(old.id, { type: "put", MID, key: MID, value: "v" });
+  const elected = () => net.live.some((node) => node.role === "leader" && node !== old);
+  assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
+  net.runFor(500);
+  return { net, old };
+}
+
+/**
  * A put a leader cut off in a minority took into its log before it knew it was
  * cut off cannot commit once the majority's leader has written over its index:
  * after the heal the old leader redirects its client to the new leader, where
@@ -180,15 +197,7 @@ Deno.test("a leader cut off in a minority redirects puts once its last entry goe
  */
 Deno.test("a put written over after a partition heals is redirected by the leader that took it", () => {
   for (let seed = 1; seed <= 5; seed++) {
-    const net = new Network({ size: 5, seed });
-    const old = net.elect();
-    net.runFor(300);
-    const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
-    net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
-    net.request(old.id, { type: "put", MID: "lost", key: "k", value: "v0" });
-    const elected = () => net.live.some((node) => node.role === "leader" && node !== old);
-    assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
-    net.runFor(500);
+    const { net, old } = cutOffLeaderWithPuts(seed, ["lost"]);
     assert.deepEqual(net.repliesTo("lost"), [], `seed ${seed}: held while it may commit`);
     net.heal();
     net.runFor(1_000);
@@ -199,7 +208,7 @@ Deno.test("a put written over after a partition heals is redirected by the leade
       [["redirect", leader.id]],
       `seed ${seed}`,
     );
-    assert.equal(old.read("k"), "", `seed ${seed}: the put never took effect`);
+    assert.equal(old.read("lost"), "", `seed ${seed}: the put never took effect`);
   }
 });
 
@@ -211,17 +220,9 @@ Deno.test("a put written over after a partition heals is redirected by the leade
  * lengthen it.
  */
 Deno.test("puts written over after a partition heals are redirected together", () => {
+  const mids = ["lost1", "lost2", "lost3", "lost4"];
   for (let seed = 1; seed <= 5; seed++) {
-    const net = new Network({ size: 5, seed });
-    const old = net.elect();
-    net.runFor(300);
-    const minority = [old.id, net.ids.find((id) => id !== old.id) as string];
-    net.partition(minority, net.ids.filter((id) => !minority.includes(id)));
-    const mids = ["lost1", "lost2", "lost3", "lost4"];
-    for (const MID of mids) net.request(old.id, { type: "put", MID, key: MID, value: "v" });
-    const elected = () => net.live.some((node) => node.role === "leader" && node !== old);
-    assert.ok(net.runUntil(elected), `seed ${seed}: a leader on the majority side`);
-    net.runFor(500);
+    const { net, old } = cutOffLeaderWithPuts(seed, mids);
     const shorter = net.live.find((node) => node.role === "leader" && node !== old);
     assert.ok(shorter !== undefined && shorter.lastIndex < old.lastIndex, `seed ${seed}`);
     net.heal();
