@@ -1004,10 +1004,7 @@ export class RaftNode {
   #judgeLoss(now: number): void {
     const share = this.#delivery.share;
     const needed = majority(this.peers.length + 1) - 1;
-    let live = 0;
-    for (const progress of this.#progress.followers.values()) {
-      if (this.#answeredRecently(progress, now)) live++;
-    }
+    const live = this.#answeringFollowers(now);
     if (share === undefined || live < needed) return;
     const chance = chanceOfAtLeast(needed, live, share);
     this.#lossy = this.#lossy ? chance <= LOSS_LEFT_CHANCE : chance < LOSS_ENTERED_CHANCE;
