@@ -54,6 +54,25 @@ function m1LostBy0001() {
   return { node, at, hedgeAt, hedged, overdueAt };
 }
 
+/**
+ * Each of `peers` acknowledges, holding the leader's whole log, the AppendEntries among `messages`
+ * it is asked to answer.
+ */
+function acknowledgeAppends(
+  node: RaftNode,
+  messages: Parameters<typeof appendsTo>[0],
+  peers: readonly string[],
+  now: number,
+): void {
+  for (const peer of peers) {
+    for (const message of appendsTo(messages, peer)) {
+      if (message.repliers !== undefined && !message.repliers.includes(peer)) continue;
+      const reply = { term: node.currentTerm, matchIndex: node.lastIndex, sentAt: message.sentAt };
+      node.step(appendReply(peer, reply), now);
+    }
+  }
+}
+
 /** The leader proposes put `n` at `now`; returns what it sends. */
 function proposeAt(node: RaftNode, n: number, now: number) {
   assert.ok(node.propose(putCommand(n), now));
@@ -717,19 +736,12 @@ Deno.test("a retransmit probes only a follower that stopped answering", () => {
  */
 Deno.test("a heartbeat round asks the silent followers to answer too", () => {
   const { node, at } = replicatingLeader();
-  const term = node.currentTerm;
   const others = ["0002", "0003", "0004"];
   let now = at;
   let out = node.ready();
   const rounds: (readonly string[])[] = [];
   while (now < at + 1000) {
-    for (const peer of others) {
-      for (const message of appendsTo(out.messages, peer)) {
-        if (message.repliers !== undefined && !message.repliers.includes(peer)) continue;
-        const reply = { term, matchIndex: node.lastIndex, sentAt: message.sentAt };
-        node.step(appendReply(peer, reply), now);
-      }
-    }
+    acknowledgeAppends(node, out.messages, others, now);
     node.ready();
     now = node.ready().deadline;
     node.tick(now);
@@ -767,13 +779,7 @@ Deno.test("a follower silent for an election timeout is contacted once per elect
   };
   let out = take();
   while (out.deadline <= at + 6000) {
-    for (const peer of others) {
-      for (const message of appendsTo(out.messages, peer)) {
-        if (message.repliers !== undefined && !message.repliers.includes(peer)) continue;
-        const reply = { term, matchIndex: node.lastIndex, sentAt: message.sentAt };
-        node.step(appendReply(peer, reply), now);
-      }
-    }
+    acknowledgeAppends(node, out.messages, others, now);
     out = take();
     now = out.deadline;
     node.tick(now);
