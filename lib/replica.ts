@@ -37,11 +37,12 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 /**
  * How much sooner than a deadline the shell asks its timer to fire. Deno's
  * timers tick once a millisecond and fire about 1.1 ms after their delay
- * (measured: 1.12 to 1.35 ms late for delays of 2 to 40 ms, and never sooner
- * than 2.1 ms), so a hedge due 1.4 ms after an acknowledgement went out 1.8 ms
- * late with the delay rounded up to whole milliseconds, and 0.75 ms late asked
- * 1 ms sooner. A timer that still fires before the deadline sets itself again
- * for the rest: 2 of 160 timers of 1.4 to 5.2 ms did, and 6 of 40 of 40.6 ms.
+ * (measured: 1.12 to 1.33 ms late for delays of 2 to 10 ms, p10 to p90, and
+ * never sooner than 2.1 ms). With the delay rounded up to whole milliseconds
+ * as well, a hedge due 1.4 ms after an acknowledgement went out 1.8 ms late;
+ * asked 1 ms sooner, 0.75 ms late. A timer that still fires before the
+ * deadline sets itself again for the rest: 2 of 160 timers of 1.4 to 5.2 ms
+ * did, and 6 of 40 of 40.6 ms.
  */
 const TIMER_LEAD_MS = 1;
 
