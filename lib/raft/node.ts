@@ -938,9 +938,8 @@ export class RaftNode {
 
   /** Followers not sent anything at `now`, but for those that seem gone. */
   #followersNotSentAt(now: number): [Id, Progress][] {
-    const answering = this.#answeringFollowers(now);
     return [...this.#progress.followers].filter(([, progress]) =>
-      progress.lastSentAt < now && !this.#seemsGone(progress, now, answering)
+      progress.lastSentAt < now && !this.#seemsGone(progress, now)
     );
   }
 
@@ -1294,7 +1293,7 @@ export class RaftNode {
     // Back off towards the contact interval for a follower that does not answer
     // (dead or cut off), so it costs no more than heartbeats would.
     const { retransmitMs } = this.#options;
-    const contactMs = this.#contactIntervalMs(progress, now, this.#answeringFollowers(now));
+    const contactMs = this.#contactIntervalMs(progress, now);
     const backoffMs = Math.min(
       retransmitMs * 2 ** progress.retransmits,
       Math.max(retransmitMs, contactMs),
@@ -1324,7 +1323,6 @@ export class RaftNode {
       this.#hedge(now);
     }
     const targets: RoundTarget[] = [];
-    const answering = this.#answeringFollowers(now);
     for (const [peer, progress] of this.#progress.followers) {
       let retransmit = progress.takeRetransmit(now);
       if (retransmit && this.#canWaitForTurn(progress, now)) {
@@ -1342,7 +1340,7 @@ export class RaftNode {
         }
         const start = this.#appendStart(progress, now, true);
         targets.push({ peer, progress, start, withEntries: true });
-      } else if (progress.lastSentAt + this.#contactIntervalMs(progress, now, answering) <= now) {
+      } else if (progress.lastSentAt + this.#contactIntervalMs(progress, now) <= now) {
         targets.push(this.#heartbeatTarget(peer, progress, now));
       }
     }
@@ -1472,8 +1470,8 @@ export class RaftNode {
 
   /**
    * Whether a follower seems gone: silent for the maximum election timeout
-   * while `answering` followers (see {@linkcode RaftNode.#answeringFollowers})
-   * make a majority without it. It is dead or cut off, and the heartbeats it
+   * while the followers answering lately (see
+   * {@linkcode RaftNode.#answeringFollowers}) make a majority without it. It is dead or cut off, and the heartbeats it
    * would get are lost, so it hears from this leader once per maximum election
    * timeout instead (a killed leader cost its successor one AppendEntries every
    * 400 ms until the run ended, 6 % of advanced-2's messages). If it is alive,
@@ -1485,16 +1483,16 @@ export class RaftNode {
    * indexes: a partition's healed side must hear from it within a heartbeat
    * interval (see {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS}).
    */
-  #seemsGone(progress: Progress, now: number, answering: number): boolean {
+  #seemsGone(progress: Progress, now: number): boolean {
     if (this.#awaitingFollowerCommits) return false;
     const silent = progress.lastAckAt + this.#options.electionTimeoutMaxMs <= now;
-    return silent && answering >= majority(this.peers.length + 1) - 1;
+    return silent && this.#answeringFollowers(now) >= majority(this.peers.length + 1) - 1;
   }
 
   /** How long a follower may go without an AppendEntries, see {@linkcode RaftNode.#seemsGone}. */
-  #contactIntervalMs(progress: Progress, now: number, answering: number): number {
+  #contactIntervalMs(progress: Progress, now: number): number {
     const { heartbeatIntervalMs, electionTimeoutMaxMs } = this.#options;
-    return this.#seemsGone(progress, now, answering) ? electionTimeoutMaxMs : heartbeatIntervalMs;
+    return this.#seemsGone(progress, now) ? electionTimeoutMaxMs : heartbeatIntervalMs;
   }
 
   /**
@@ -1541,11 +1539,10 @@ export class RaftNode {
       this.#commitNoticeAt,
       this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsDeadline() : Infinity,
     );
-    const answering = this.#answeringFollowers(this.#now);
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
         deadline,
-        progress.lastSentAt + this.#contactIntervalMs(progress, this.#now, answering),
+        progress.lastSentAt + this.#contactIntervalMs(progress, this.#now),
         progress.retransmitAt ?? Infinity,
       );
     }
