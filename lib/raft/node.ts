@@ -864,6 +864,9 @@ export class RaftNode {
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
     this.#log.commitTo(index);
     this.#commitAwaitedSince = now;
+    // The last round committed: its hedge is moot, and the next round (at once,
+    // for entries held back behind this one) waits its own delay from its start.
+    if (index >= this.#lastRoundIndex) this.#hedgeAt = Infinity;
     this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
   }

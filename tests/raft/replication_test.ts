@@ -472,6 +472,22 @@ Deno.test("the hedge goes a round trip after the first of a round's acknowledgem
 });
 
 /**
+ * Once a round commits, nothing is left for its hedge to send: the leader's
+ * timer does not wake it for one.
+ */
+Deno.test("a round that commits no longer waits for its hedge", () => {
+  const { node, at } = replicatingLeader();
+  proposeAt(node, 1, at + 1);
+  const hedgeAt = node.ready().deadline;
+  const term = node.currentTerm;
+  node.step(appendReply("0001", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
+  assert.equal(node.commitIndex, 2);
+  const deadline = node.ready().deadline;
+  assert.ok(deadline > hedgeAt, `next deadline ${deadline}, the round's hedge was at ${hedgeAt}`);
+});
+
+/**
  * A follower asked to answer entries twice (the leader sees about half its
  * round trips fail) sends its acknowledgement twice, the second marked as a
  * copy so the leader's count of lost round trips ignores it; a refusal goes
