@@ -189,6 +189,8 @@ export class RaftNode {
   readonly peers: readonly Id[];
 
   readonly #peerSet: ReadonlySet<Id>;
+  /** How many followers, with the leader, make a majority: 2 of 4 in a cluster of 5. */
+  readonly #followersForMajority: number;
   readonly #options: ResolvedRaftOptions;
 
   #role: Role = "follower";
@@ -293,6 +295,7 @@ export class RaftNode {
     this.#options = resolveRaftOptions(options);
     this.id = options.id;
     this.peers = [...options.peers];
+    this.#followersForMajority = majority(this.peers.length + 1) - 1;
     this.#peerSet = new Set(options.peers);
     this.#now = options.now;
     this.#drawElectionTimeout(options.now);
@@ -968,7 +971,7 @@ export class RaftNode {
       }
     }
     const replicating = wanting.filter(({ progress }) => progress.state === "replicate");
-    const needed = majority(this.peers.length + 1) - 1;
+    const needed = this.#followersForMajority;
     this.#hedgesLeft = this.peers.length;
     this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
     this.#judgeLoss(now);
@@ -1005,7 +1008,7 @@ export class RaftNode {
    */
   #judgeLoss(now: number): void {
     const share = this.#delivery.share;
-    const needed = majority(this.peers.length + 1) - 1;
+    const needed = this.#followersForMajority;
     const live = this.#answeringFollowers(now);
     if (share === undefined || live < needed) return;
     const chance = chanceOfAtLeast(needed, live, share);
@@ -1363,7 +1366,7 @@ export class RaftNode {
    */
   #quietRepliers(targets: readonly RoundTarget[], now: number): Id[] | undefined {
     if (targets.some((target) => target.withEntries)) return undefined;
-    const needed = majority(this.peers.length + 1) - 1;
+    const needed = this.#followersForMajority;
     const isLive = (progress: Progress) =>
       progress.lastAckAt + 3 * this.#options.heartbeatIntervalMs > now;
     const followers = [...this.#progress.followers];
@@ -1489,7 +1492,7 @@ export class RaftNode {
   #seemsGone(progress: Progress, now: number): boolean {
     if (this.#awaitingFollowerCommits) return false;
     const silent = progress.lastAckAt + this.#options.electionTimeoutMaxMs <= now;
-    return silent && this.#answeringFollowers(now) >= majority(this.peers.length + 1) - 1;
+    return silent && this.#answeringFollowers(now) >= this.#followersForMajority;
   }
 
   /** How long a follower may go without an AppendEntries, see {@linkcode RaftNode.#seemsGone}. */
