@@ -973,7 +973,10 @@ export class RaftNode {
     const replicating = wanting.filter(({ progress }) => progress.state === "replicate");
     const needed = this.#followersForMajority;
     this.#hedgesLeft = this.peers.length;
-    this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
+    // Entries already committed need no hedge: a leader alone commits them as it appends them.
+    if (this.#log.commitIndex < this.#log.lastIndex) {
+      this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
+    }
     this.#judgeLoss(now);
     if (replicating.length <= needed || this.#sendsToEveryFollower()) {
       // Under heavy loss, most rounds to a bare majority would need hedges:

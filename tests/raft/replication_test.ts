@@ -20,7 +20,7 @@ import type {
   PeerMessage,
 } from "../../lib/raft/messages.ts";
 import type { OutboundMessage } from "../../lib/kv/messages.ts";
-import type { RaftNode } from "../../lib/raft/node.ts";
+import { RaftNode } from "../../lib/raft/node.ts";
 import type { ServedReplica } from "../../lib/dst/replica.ts";
 
 function logOf(
@@ -485,6 +485,21 @@ Deno.test("a round that commits no longer waits for its hedge", () => {
   assert.equal(node.commitIndex, 2);
   const deadline = node.ready().deadline;
   assert.ok(deadline > hedgeAt, `next deadline ${deadline}, the round's hedge was at ${hedgeAt}`);
+});
+
+/** A leader alone commits each entry as it appends it, and has no hedge to wake for. */
+Deno.test("a leader without peers sets no timer for a hedge", () => {
+  const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
+  const electedAt = node.ready().deadline;
+  node.tick(electedAt);
+  assert.equal(node.role, "leader");
+  node.ready();
+  const at = electedAt + 1;
+  assert.ok(node.propose(putCommand(1), at));
+  const { committedEntries, deadline } = node.ready();
+  assert.equal(committedEntries.length, 1);
+  // A hedge waits at most the retransmit delay, 100 ms.
+  assert.ok(deadline > at + 100, `woken ${deadline - at} ms after the put`);
 });
 
 /**
