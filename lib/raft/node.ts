@@ -867,9 +867,6 @@ export class RaftNode {
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
     this.#log.commitTo(index);
     this.#commitAwaitedSince = now;
-    // The last round committed: its hedge is moot, and the next round (at once,
-    // for entries held back behind this one) waits its own delay from its start.
-    if (index >= this.#lastRoundIndex) this.#hedgeAt = Infinity;
     this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#commitNoticeDelayMs());
     this.#serveReadyReads(now);
   }
@@ -973,8 +970,8 @@ export class RaftNode {
     const replicating = wanting.filter(({ progress }) => progress.state === "replicate");
     const needed = this.#followersForMajority;
     this.#hedgesLeft = this.peers.length;
-    // Entries already committed need no hedge: a leader alone commits them as it appends them.
-    if (this.#log.commitIndex < this.#log.lastIndex) {
+    // A leader alone commits its entries as it appends them: it has no one to hedge to.
+    if (this.peers.length > 0) {
       this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
     }
     this.#judgeLoss(now);

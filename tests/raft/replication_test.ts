@@ -471,22 +471,6 @@ Deno.test("the hedge goes a round trip after the first of a round's acknowledgem
   assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
 });
 
-/**
- * Once a round commits, nothing is left for its hedge to send: the leader's
- * timer does not wake it for one.
- */
-Deno.test("a round that commits no longer waits for its hedge", () => {
-  const { node, at } = replicatingLeader();
-  proposeAt(node, 1, at + 1);
-  const hedgeAt = node.ready().deadline;
-  const term = node.currentTerm;
-  node.step(appendReply("0001", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  node.step(appendReply("0002", { term, matchIndex: 2, sentAt: at + 1 }), at + 2);
-  assert.equal(node.commitIndex, 2);
-  const deadline = node.ready().deadline;
-  assert.ok(deadline > hedgeAt, `next deadline ${deadline}, the round's hedge was at ${hedgeAt}`);
-});
-
 /** A leader alone commits each entry as it appends it, and has no hedge to wake for. */
 Deno.test("a leader without peers sets no timer for a hedge", () => {
   const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
