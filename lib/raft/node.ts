@@ -255,7 +255,11 @@ export class RaftNode {
   #lastProposalAt = -Infinity;
   /** Smoothed round trip of an AppendEntries and its reply (like TCP's SRTT). */
   #smoothedRttMs = 0;
-  /** When uncommitted entries go to one more follower; `Infinity` when none wait. */
+  /**
+   * When uncommitted entries go to one more follower. It stays set when its
+   * round commits, and the next round keeps it if it is sooner than its own
+   * (see {@linkcode RaftNode.#replicateNewEntries}).
+   */
   #hedgeAt = Infinity;
   /** Hedges per round of new entries lately (a moving average). */
   #hedgesPerRound = 0;
@@ -971,6 +975,10 @@ export class RaftNode {
     const needed = this.#followersForMajority;
     this.#hedgesLeft = this.peers.length;
     // A leader alone commits its entries as it appends them: it has no one to hedge to.
+    // A round sent as the one before commits (entries held back behind it) keeps
+    // that round's hedge time when sooner, which may be due already: hedged at once.
+    // Clearing the hedge at each commit made puts slower at 30 % loss (put p50
+    // slower in 8 of 8 side-by-side advanced-3 runs; BENCHMARKS.md).
     if (this.peers.length > 0) {
       this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
     }
