@@ -975,11 +975,12 @@ export class RaftNode {
     const needed = this.#followersForMajority;
     this.#hedgesLeft = this.peers.length;
     // A leader alone commits its entries as it appends them: it has no one to hedge to.
-    // A round sent as the one before commits (entries held back behind it) keeps
-    // that round's hedge time when sooner, which may be due already: hedged at once.
-    // Clearing the hedge at each commit made puts slower at 30 % loss (put p50
-    // slower in 8 of 8 side-by-side advanced-3 runs; BENCHMARKS.md).
     if (this.peers.length > 0) {
+      // A round sent as the one before commits (entries held back behind it)
+      // keeps that round's hedge time when sooner, which may be due already:
+      // hedged at once. Clearing the hedge at each commit made puts slower at
+      // 30 % loss (put p50 slower in 8 of 8 side-by-side advanced-3 runs;
+      // BENCHMARKS.md).
       this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#hedgeDelayMs());
     }
     this.#judgeLoss(now);
