@@ -1484,19 +1484,19 @@ export class RaftNode {
   }
 
   /**
-   * Whether a follower seems gone: silent for the maximum election timeout
-   * while the followers answering lately (see
-   * {@linkcode RaftNode.#answeringFollowers}) make a majority without it. It is dead or cut off, and the heartbeats it
-   * would get are lost, so it hears from this leader once per maximum election
-   * timeout instead (a killed leader cost its successor one AppendEntries every
-   * 400 ms until the run ended, 6 % of advanced-2's messages). If it is alive,
-   * its own election timeout has run out, so it campaigns, and its vote
-   * request gets an AppendEntries back at once (`#handleVoteRequest`): it
-   * rejoins at its next campaign or the next probe, whichever comes first.
-   * Neither the lease nor check-quorum counts on it, as a majority answers
-   * without it. Not while this leader waits for silent followers' commit
-   * indexes: a partition's healed side must hear from it within a heartbeat
-   * interval (see {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS}).
+   * Whether a follower seems gone: silent for the maximum election timeout while
+   * the followers answering lately (see
+   * {@linkcode RaftNode.#answeringFollowers}) make a majority without it. It is
+   * dead or cut off, and the heartbeats it would get are lost, so it hears from
+   * this leader once per maximum election timeout instead (a killed leader cost
+   * its successor one AppendEntries every 400 ms until the run ended, 6 % of
+   * advanced-2's messages). If it is alive, its own election timeout has run
+   * out, so it campaigns, and its vote request gets an AppendEntries back at
+   * once (`#handleVoteRequest`): it rejoins at its next campaign or the next
+   * probe, whichever comes first. Neither the lease nor check-quorum counts on
+   * it, as a majority answers without it. Not while this leader waits for silent
+   * followers' commit indexes: a partition's healed side must hear from it
+   * within a heartbeat interval (see {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS}).
    */
   #seemsGone(progress: Progress, now: number): boolean {
     if (this.#awaitingFollowerCommits) return false;
