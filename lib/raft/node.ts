@@ -76,7 +76,7 @@ const MAX_CATCH_UPS_IN_FLIGHT = 4;
  * 20 %, 2.08 at 30 %. Up to 15 % a bare majority and its hedges cost the
  * fewest messages. From 20 % a bare majority commits at once in at most 41 %
  * of rounds, and sending to every follower keeps the median put at one round
- * trip, until {@linkcode LOSS_ENTERED_CHANCE} takes over (from about 27 % with
+ * trip, until {@linkcode LOSS_ENTERED_CHANCE} takes over (from about 26 % with
  * four live followers). So the threshold lies between 0.77 and 1.13. Measured
  * on the in-memory network of tests/raft (six seeds of 300 puts, gaps drawn
  * around 60 ms, 0.6 ms each way), at 20 % loss: put p50 1.8 ms and 6.63
