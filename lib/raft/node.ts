@@ -285,6 +285,11 @@ export class RaftNode {
   /** Hedges left for the entries of the last round. */
   #hedgesLeft = 0;
   /**
+   * Whether the last round of new entries went to a bare majority of followers:
+   * chosen, or every follower still replicating when no more are.
+   */
+  #roundToBareMajority = false;
+  /**
    * Since when the entries not yet committed have waited: the oldest one's
    * append, or the last commit when that came later.
    */
@@ -622,6 +627,7 @@ export class RaftNode {
     this.#delivery = new DeliveryRate();
     this.#lossy = false;
     this.#lastRoundIndex = 0;
+    this.#roundToBareMajority = false;
     this.#electionAnswered = clipAnswered(
       [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
       this.#log.lastIndex,
@@ -1001,6 +1007,7 @@ export class RaftNode {
       // every follower gets the entries, and the average decays back slowly so
       // the leader tries a bare majority again once the network is better.
       this.#hedgesPerRound *= 1 - HEDGE_RATE_WEIGHT / 4;
+      this.#roundToBareMajority = replicating.length <= needed;
       this.#sendRound(wanting, now);
       return;
     }
@@ -1008,6 +1015,7 @@ export class RaftNode {
       .slice(0, needed);
     const probes = wanting.filter(({ progress }) => progress.state === "probe");
     this.#sendRound([...chosen, ...probes], now);
+    this.#roundToBareMajority = true;
     this.#hedgesPerRound *= 1 - HEDGE_RATE_WEIGHT;
   }
 
@@ -1044,20 +1052,25 @@ export class RaftNode {
   }
 
   /**
-   * An acknowledgement of a round that leaves it short of a majority means the
-   * others are missing; the targets got the round at the same moment, so their
-   * answers come close together, and the hedge need not wait for a few round
-   * trips from the round. It goes a round trip after this acknowledgement
-   * unless enough of the rest arrive first. This holds for a round to every
-   * follower as for one to a bare majority. Measured (unreliable-2, 10 % loss,
-   * seed 11, 409 rounds to a bare majority): the second acknowledgement came
-   * within 1 ms of the first in 273 rounds and 1 to 3 ms later in 6; in the
-   * other 130 it was lost and the hedge committed the round, at 7.3 ms (p50)
-   * against 1.9 ms for all rounds, with a smoothed round trip of 1.2 to 1.7 ms.
+   * An acknowledgement of a round to a bare majority that leaves it short of
+   * one means another target's is missing; the targets got the round at the
+   * same moment, so theirs come close together, and the hedge need not wait
+   * for a few round trips from the round. It goes a round trip after this
+   * acknowledgement unless the rest arrive first. Measured (unreliable-2, 10 %
+   * loss, seed 11, 409 rounds): the second acknowledgement came within 1 ms of
+   * the first in 273 rounds and 1 to 3 ms later in 6; in the other 130 it was
+   * lost and the hedge committed the round, at 7.3 ms (p50) against 1.9 ms for
+   * all rounds, with a smoothed round trip of 1.2 to 1.7 ms. The same when
+   * the round went to every follower still replicating because they are just
+   * a majority (after advanced-2's second kill). Not after a round to more
+   * followers than a majority needs (heavy loss): hedging a round trip after
+   * the first acknowledgement there put 4 of 19 advanced-3 runs over a course
+   * median of 5 ms, against none without it, for reasons not found
+   * (BENCHMARKS.md).
    */
   #expectRoundPartners(matchIndex: number, now: number): void {
     const roundOpen = this.#log.commitIndex < this.#lastRoundIndex;
-    if (!roundOpen || matchIndex < this.#lastRoundIndex) return;
+    if (!this.#roundToBareMajority || !roundOpen || matchIndex < this.#lastRoundIndex) return;
     this.#hedgeAt = Math.min(this.#hedgeAt, now + Math.max(1, this.#smoothedRttMs));
   }
 
