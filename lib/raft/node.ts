@@ -1064,8 +1064,8 @@ export class RaftNode {
    * the round went to every follower still replicating because they are just
    * a majority (after advanced-2's second kill). Not after a round to more
    * followers than a majority needs (heavy loss): hedging a round trip after
-   * the first acknowledgement there put 4 of 19 advanced-3 runs over a course
-   * median of 5 ms, against none without it, for reasons not found
+   * the first acknowledgement there put 4 of 18 advanced-3 runs over a course
+   * median of 5 ms, against none of 19 without it, for reasons not found
    * (BENCHMARKS.md).
    */
   #expectRoundPartners(matchIndex: number, now: number): void {
