@@ -284,10 +284,7 @@ export class RaftNode {
   #lossy = false;
   /** Hedges left for the entries of the last round. */
   #hedgesLeft = 0;
-  /**
-   * Whether the last round of new entries went to a bare majority of followers:
-   * chosen, or every follower still replicating when no more are.
-   */
+  /** Whether the last round of new entries went to a bare majority of followers. */
   #roundToBareMajority = false;
   /**
    * Since when the entries not yet committed have waited: the oldest one's
@@ -1007,7 +1004,7 @@ export class RaftNode {
       // every follower gets the entries, and the average decays back slowly so
       // the leader tries a bare majority again once the network is better.
       this.#hedgesPerRound *= 1 - HEDGE_RATE_WEIGHT / 4;
-      this.#roundToBareMajority = replicating.length <= needed;
+      this.#roundToBareMajority = false;
       this.#sendRound(wanting, now);
       return;
     }
@@ -1060,13 +1057,7 @@ export class RaftNode {
    * loss, seed 11, 409 rounds): the second acknowledgement came within 1 ms of
    * the first in 273 rounds and 1 to 3 ms later in 6; in the other 130 it was
    * lost and the hedge committed the round, at 7.3 ms (p50) against 1.9 ms for
-   * all rounds, with a smoothed round trip of 1.2 to 1.7 ms. The same when
-   * the round went to every follower still replicating because they are just
-   * a majority (after advanced-2's second kill). Not after a round to more
-   * followers than a majority needs (heavy loss): hedging a round trip after
-   * the first acknowledgement there put 4 of 18 advanced-3 runs over a course
-   * median of 5 ms, against none of 19 without it, for reasons not found
-   * (BENCHMARKS.md).
+   * all rounds, with a smoothed round trip of 1.2 to 1.7 ms.
    */
   #expectRoundPartners(matchIndex: number, now: number): void {
     const roundOpen = this.#log.commitIndex < this.#lastRoundIndex;

@@ -471,36 +471,6 @@ Deno.test("the hedge goes a round trip after the first of a round's acknowledgem
   assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
 });
 
-/**
- * The same holds for a round to every follower still replicating when they
- * are just a majority, here two of four (the others were refused and are
- * probed): when one has answered and the other has not a round trip later, the
- * hedge goes then.
- */
-Deno.test("a round to the only followers replicating hedges a round trip after its first acknowledgement", () => {
-  const { node, at } = replicatingLeader();
-  const term = node.currentTerm;
-  for (const peer of ["0003", "0004"]) {
-    node.step(appendReply(peer, { term, success: false, conflictIndex: 1, sentAt: at }), at);
-  }
-  node.ready();
-  const round = proposeAt(node, 1, at + 1);
-  assert.deepEqual(round.filter((m) => m.type === "append_entries").map((m) => m.dst), [
-    "0001",
-    "0002",
-  ]);
-  const roundHedgeMs = node.ready().deadline - (at + 1);
-  const ackAt = at + 2;
-  node.step(appendReply("0001", { term, matchIndex: 2, sentAt: at + 1 }), ackAt);
-  const hedgeAt = node.ready().deadline;
-  assert.ok(
-    hedgeAt - ackAt <= roundHedgeMs / 3,
-    `hedge ${hedgeAt - ackAt} ms after the acknowledgement, ${roundHedgeMs} ms after a round`,
-  );
-  node.tick(hedgeAt);
-  assert.equal(appendsTo(node.ready().messages, "0002").length, 1);
-});
-
 /** A leader alone commits each entry as it appends it, and has no hedge to wake for. */
 Deno.test("a leader without peers sets no timer for a hedge", () => {
   const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
