@@ -268,8 +268,14 @@ export class RaftNode {
   /** The gaps between this leader's last few proposals, oldest first. */
   #proposalGapsMs: number[] = [];
   #lastProposalAt = -Infinity;
-  /** Smoothed round trip of an AppendEntries and its reply (like TCP's SRTT). */
-  #smoothedRttMs = 0;
+  /**
+   * Smoothed round trip of an AppendEntries and its reply this term (TCP's SRTT,
+   * RFC 6298); `undefined` until the first reply of the term, see
+   * {@linkcode RaftNode.#roundTripMs}.
+   */
+  #smoothedRttMs: number | undefined;
+  /** When this node last became leader; an AppendEntries sent before says nothing of the term. */
+  #leaderSince = -Infinity;
   /**
    * When uncommitted entries go to one more follower. It stays set when its
    * round commits, and the next round keeps it if it is sooner than its own
@@ -405,7 +411,7 @@ export class RaftNode {
    */
   isCutOff(now: number): boolean {
     if (this.#role !== "leader" || this.peers.length === 0) return false;
-    const since = now - Math.max(this.#options.retransmitMs, 2 * this.#smoothedRttMs);
+    const since = now - Math.max(this.#options.retransmitMs, 2 * this.#roundTripMs);
     const entriesWaited = this.#log.commitIndex < this.#log.lastIndex &&
       this.#commitAwaitedSince < since;
     const readsWaited = this.#reads.oldestRequestedAt < since;
@@ -618,7 +624,8 @@ export class RaftNode {
     this.#stepRole = this.#stepLeader;
     this.#tickRole = this.#tickLeader;
     this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
-    this.#smoothedRttMs = this.#options.retransmitMs / 10;
+    this.#smoothedRttMs = undefined;
+    this.#leaderSince = now;
     this.#hedgeAt = Infinity;
     this.#hedgesPerRound = 0;
     this.#delivery = new DeliveryRate();
@@ -836,7 +843,7 @@ export class RaftNode {
       if (allKnown || this.#silentFollowers() === 0) this.#awaitingFollowerCommits = false;
       else if (now >= this.#awaitingFollowerCommitsUntil) this.#judgeSilentFollowers(now);
     }
-    this.#smoothedRttMs += ((now - message.sentAt) - this.#smoothedRttMs) / 8;
+    if (message.sentAt >= this.#leaderSince) this.#sampleRoundTrip(now - message.sentAt);
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#expectRoundPartners(message.matchIndex, now);
@@ -1040,12 +1047,33 @@ export class RaftNode {
   }
 
   /**
+   * The smoothed round trip, or before this term's first reply a guess of a
+   * tenth of `retransmitMs`.
+   */
+  get #roundTripMs(): number {
+    return this.#smoothedRttMs ?? this.#options.retransmitMs / 10;
+  }
+
+  /**
+   * Takes one round trip into the smoothed one. The first of a term replaces
+   * the guess outright, as RFC 6298 does: averaged in at an eighth, a guess of
+   * 10 ms took about 13 replies to come within 1.5 ms of a 1.5 ms round trip,
+   * and meanwhile the hedges of a term's first puts went three guessed round
+   * trips (30 ms) after their rounds instead of about 5 ms.
+   */
+  #sampleRoundTrip(sampleMs: number): void {
+    this.#smoothedRttMs = this.#smoothedRttMs === undefined
+      ? sampleMs
+      : this.#smoothedRttMs + (sampleMs - this.#smoothedRttMs) / 8;
+  }
+
+  /**
    * How long acknowledgements may be late before one more follower gets the
    * entries: a few smoothed round trips, far less than a retransmission, so a
    * lost message delays a commit by little more than a round trip.
    */
   #hedgeDelayMs(): number {
-    return Math.min(this.#options.retransmitMs, Math.max(1, 3 * this.#smoothedRttMs));
+    return Math.min(this.#options.retransmitMs, Math.max(1, 3 * this.#roundTripMs));
   }
 
   /**
@@ -1062,7 +1090,7 @@ export class RaftNode {
   #expectRoundPartners(matchIndex: number, now: number): void {
     const roundOpen = this.#log.commitIndex < this.#lastRoundIndex;
     if (!this.#roundToBareMajority || !roundOpen || matchIndex < this.#lastRoundIndex) return;
-    this.#hedgeAt = Math.min(this.#hedgeAt, now + Math.max(1, this.#smoothedRttMs));
+    this.#hedgeAt = Math.min(this.#hedgeAt, now + Math.max(1, this.#roundTripMs));
   }
 
   /**

@@ -188,6 +188,7 @@ export function campaign<O>(
 export function replicatingLeader(): { node: RaftNode; at: number } {
   const node = makeNode();
   const electedAt = campaign(node, 0);
+  node.ready(); // the no-op's round
   const at = electedAt + 1;
   for (const peer of PEERS) {
     node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: electedAt }), at);

@@ -471,6 +471,23 @@ Deno.test("the hedge goes a round trip after the first of a round's acknowledgem
   assert.deepEqual(node.ready().messages.map((m) => m.dst), ["0003"]);
 });
 
+/**
+ * A term's first acknowledgement sets the smoothed round trip (RFC 6298), so
+ * the hedges of a term's first puts wait three real round trips, not three of
+ * the initial guess of a tenth of `retransmitMs` (10 ms).
+ */
+Deno.test("a term's first acknowledgement sets the round trip the hedge waits", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  node.ready();
+  for (const peer of ["0001", "0002", "0003", "0004"]) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt: at }), at + 2);
+  }
+  node.ready();
+  proposeAt(node, 1, at + 10);
+  assert.equal(node.ready().deadline, at + 10 + 3 * 2);
+});
+
 /** A leader alone commits each entry as it appends it, and has no hedge to wake for. */
 Deno.test("a leader without peers sets no timer for a hedge", () => {
   const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
