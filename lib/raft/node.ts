@@ -1419,11 +1419,14 @@ export class RaftNode {
   #quietRepliers(targets: readonly RoundTarget[], now: number): Id[] | undefined {
     if (targets.some((target) => target.withEntries)) return undefined;
     const needed = this.#followersForMajority;
+    // Answered this term: `lastAckAt` starts at the election, and would count a
+    // follower that died with the last leader as live, so that it was picked to
+    // answer and a live one left quiet.
     const isLive = (progress: Progress) =>
-      progress.lastAckAt + 3 * this.#options.heartbeatIntervalMs > now;
+      progress.ackedSentAt + 3 * this.#options.heartbeatIntervalMs > now;
     const followers = [...this.#progress.followers];
     const live = followers.filter(([, progress]) => isLive(progress))
-      .sort(([, a], [, b]) => a.lastAckAt - b.lastAckAt);
+      .sort(([, a], [, b]) => a.ackedSentAt - b.ackedSentAt);
     if (live.length <= needed) return undefined;
     const silent = followers.filter(([, progress]) => !isLive(progress));
     return [...live.slice(0, needed), ...silent].map(([peer]) => peer);

@@ -820,6 +820,30 @@ Deno.test("a heartbeat round asks the silent followers to answer too", () => {
 });
 
 /**
+ * A follower counts as live for a heartbeat round once it answered this term:
+ * two followers that died with the last leader, never heard from, are not
+ * picked to answer in place of the two that acknowledged the no-op, which
+ * would leave the leader without answers from a majority.
+ */
+Deno.test("after an election, the followers that answered answer the heartbeats", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  const answering = ["0001", "0002"];
+  acknowledgeAppends(node, node.ready().messages, answering, at + 1);
+  acknowledgeAppends(node, proposeAt(node, 1, at + 5), answering, at + 6);
+  let heartbeat: AppendEntries | undefined;
+  let now = at + 6;
+  while (heartbeat === undefined && now < at + 400) {
+    now = node.ready().deadline;
+    node.tick(now);
+    heartbeat = appendsTo(node.ready().messages, "0001").find((m) => m.entries.length === 0);
+  }
+  assert.ok(heartbeat !== undefined, "a heartbeat round within two heartbeat intervals");
+  const { repliers } = heartbeat;
+  assert.ok(repliers === undefined || answering.every((peer) => repliers.includes(peer)));
+});
+
+/**
  * A follower silent for the maximum election timeout (1200 ms here) while the
  * others make a majority is dead or cut off: it hears from the new leader once
  * per election timeout instead of every heartbeat interval (200 ms). Alive, it
