@@ -223,6 +223,8 @@ function decodeVoteReply(fields: Fields, envelope: Envelope, type: VoteReply["ty
     type,
     term: readCount(fields, "term"),
     granted: readBoolean(fields, "granted"),
+    lastLogIndex: readCount(fields, "lastLogIndex"),
+    lastLogTerm: readCount(fields, "lastLogTerm"),
     commitIndex: readCount(fields, "commitIndex"),
     ...readUndecided(fields),
   };

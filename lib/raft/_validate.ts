@@ -49,6 +49,13 @@ function undecidedProblem(undecided: readonly [number, number] | undefined): str
 
 function voteReplyProblem(message: VoteReply): string | undefined {
   if (typeof message.granted !== "boolean") return "granted is not a boolean";
+  if (!isIndex(message.lastLogIndex) || !isIndex(message.lastLogTerm)) {
+    return "lastLogIndex or lastLogTerm is not a non-negative integer";
+  }
+  if (message.lastLogTerm > message.term) return "lastLogTerm is above term";
+  if ((message.lastLogIndex === 0) !== (message.lastLogTerm === 0)) {
+    return "lastLogIndex and lastLogTerm disagree about an empty log";
+  }
   if (!isIndex(message.commitIndex)) return "commitIndex is not a non-negative integer";
   return undecidedProblem(message.undecided);
 }

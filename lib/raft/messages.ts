@@ -57,6 +57,15 @@ export interface VoteReply extends Envelope {
   term: number;
   granted: boolean;
   /**
+   * The index of the voter's last log entry. A new leader that holds an entry
+   * of {@linkcode VoteReply.lastLogTerm} there knows the voter's log matches
+   * its own up to it (§5.3, Log Matching), and sends it what follows at once
+   * instead of probing where its log ends.
+   */
+  lastLogIndex: number;
+  /** The term of the voter's last log entry, 0 for an empty log. */
+  lastLogTerm: number;
+  /**
    * The highest commit index a leader told the voter (or the voter told, as a
    * leader): a new leader merges its voters' with their
    * {@linkcode VoteReply.undecided}, so its application knows which entries an

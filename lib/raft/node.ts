@@ -236,6 +236,8 @@ export class RaftNode {
   #lastLeaderContactAt = -Infinity;
   /** Granted (pre-)votes this campaign: voter id to what the voter knew answered. */
   #votes = new Map<Id, AnsweredReport>();
+  /** Where the log of each peer that granted its vote this term ends: its last index and term. */
+  #voterLogEnds = new Map<Id, readonly [number, number]>();
   /** Peers that answered this campaign, granting or not. */
   #voteAnswered = new Set<Id>();
   /** When a campaign asks the peers that have not answered again. */
@@ -612,6 +614,7 @@ export class RaftNode {
     this.#stepRole = this.#stepCandidate;
     this.#tickRole = this.#tickElection;
     this.#votes = new Map([[this.id, this.#answered]]);
+    this.#voterLogEnds = new Map();
     this.#drawElectionTimeout(now);
     this.#info(`became candidate at term ${this.#currentTerm}`);
     this.#broadcastVoteRequest("request_vote", this.#currentTerm, now);
@@ -624,6 +627,7 @@ export class RaftNode {
     this.#stepRole = this.#stepLeader;
     this.#tickRole = this.#tickLeader;
     this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
+    this.#replicateToMatchingVoters();
     this.#smoothedRttMs = undefined;
     this.#leaderSince = now;
     this.#hedgeAt = Infinity;
@@ -654,6 +658,24 @@ export class RaftNode {
     this.#info(`became leader at term ${this.#currentTerm}`);
     this.#appendPending = true;
     this.#maybeCommit(now);
+  }
+
+  /**
+   * Starts replicating at once to each voter whose last entry this leader holds
+   * (same index, same term): by the Log Matching Property (§5.3) the two logs
+   * agree up to it, so the voter gets what follows in the term's first round.
+   * Probed instead, as Raft starts every follower, a voter that lacked the last
+   * entries (after rounds to a bare majority, two followers of four do) first
+   * refused the probe, a round trip lost; and under loss a lost probe waited
+   * for the retransmit timer, as no hedge resends a probe. A voter's log cannot
+   * change between its vote and this leader's first AppendEntries: it refuses
+   * AppendEntries of earlier terms, and this term has no other leader.
+   */
+  #replicateToMatchingVoters(): void {
+    for (const [voter, [lastIndex, lastTerm]] of this.#voterLogEnds) {
+      if (!this.#log.matchTerm(lastIndex, lastTerm)) continue;
+      this.#progress.followers.get(voter)?.startReplicating(lastIndex);
+    }
   }
 
   /**
@@ -761,6 +783,7 @@ export class RaftNode {
       this.#voteAnswered.add(message.src);
       if (!message.granted) return;
       this.#votes.set(message.src, answeredOf(message.commitIndex, message.undecided));
+      this.#voterLogEnds.set(message.src, [message.lastLogIndex, message.lastLogTerm]);
       if (this.#hasVoteQuorum()) this.#becomeLeader(now);
     }
   }
@@ -1656,6 +1679,8 @@ export class RaftNode {
       type: request.type === "pre_vote" ? "pre_vote_reply" : "request_vote_reply",
       term,
       granted,
+      lastLogIndex: this.#log.lastIndex,
+      lastLogTerm: this.#log.lastTerm,
       ...this.#answered,
     });
   }

@@ -84,6 +84,19 @@ export class Progress {
   }
 
   /**
+   * Starts replicating from a known match, without a probe: the leader knows
+   * the follower's log agrees with its own up to `matchIndex`.
+   *
+   * @param matchIndex The last index known to match.
+   */
+  startReplicating(matchIndex: number): void {
+    this.state = "replicate";
+    this.paused = false;
+    this.matchIndex = matchIndex;
+    this.nextIndex = matchIndex + 1;
+  }
+
+  /**
    * Records a successful reply. A reply reaching the probed index confirms where
    * the follower's log matches, so replication switches to `replicate`.
    *

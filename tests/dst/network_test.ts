@@ -95,7 +95,15 @@ Deno.test("a stalled link reports until when it holds messages", () => {
 
 Deno.test("only vote refusals and vote requests are held back, at the late-vote rate", () => {
   const network = new Network(new Prng(4), { ...clean, lateVoteReplyRate: 1 });
-  const reply = { src: "0001", dst: "0000", leader: "FFFF", term: 2, commitIndex: 0 } as const;
+  const reply = {
+    src: "0001",
+    dst: "0000",
+    leader: "FFFF",
+    term: 2,
+    commitIndex: 0,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
+  } as const;
   assert.equal(network.holdsBack({ ...reply, type: "pre_vote_reply", granted: false }), true);
   assert.equal(network.holdsBack({ ...reply, type: "request_vote_reply", granted: false }), true);
   assert.equal(network.holdsBack({ ...reply, type: "pre_vote_reply", granted: true }), false);

@@ -55,6 +55,8 @@ const SAMPLES: readonly InboundMessage[] = [
     type: "request_vote_reply",
     term: 3,
     granted: true,
+    lastLogIndex: 2,
+    lastLogTerm: 2,
     commitIndex: 1,
   },
   {
@@ -64,6 +66,8 @@ const SAMPLES: readonly InboundMessage[] = [
     type: "pre_vote_reply",
     term: 3,
     granted: false,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
     commitIndex: 0,
   },
   {
@@ -416,6 +420,8 @@ const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     type: fc.constantFrom("request_vote_reply" as const, "pre_vote_reply" as const),
     term: countArbitrary,
     granted: fc.boolean(),
+    lastLogIndex: countArbitrary,
+    lastLogTerm: countArbitrary,
     commitIndex: countArbitrary,
   }),
   fc.record({

@@ -146,34 +146,47 @@ export function seedLog<O>(
   return deliver(node, appendEntries("0001", { term, entries, leaderCommit, sentAt: now }), now);
 }
 
+/** Who grants a campaign's votes, and what they report, for {@linkcode campaign}. */
+export interface Voters {
+  /**
+   * The two peers that grant (a majority of five with the candidate).
+   * @default {["0001", "0002"]}
+   */
+  voters?: readonly Id[];
+  /**
+   * The commit index they report.
+   * @default {0}
+   */
+  commitIndex?: number;
+  /**
+   * Where their logs end: last index and its term.
+   * @default {[0, 0]}
+   */
+  logEnd?: readonly [number, number];
+}
+
 /**
  * Makes the node leader: lets its election timer fire, then grants its pre-vote
- * and vote from `0001` and `0002` (a majority of five with itself).
+ * and vote from two voters (a majority of five with itself).
  *
  * @param now When to start; must be past any leader contact by the minimum election timeout.
- * @param voterCommitIndex The commit index the voters report.
+ * @param options The voters and what they report; by default `0001` and `0002`, empty logs.
  * @returns The time at which it became leader.
  */
-export function campaign<O>(
-  node: Driven<O>,
-  now: number,
-  voterCommitIndex = 0,
-): number {
+export function campaign<O>(node: Driven<O>, now: number, options: Voters = {}): number {
+  const { voters = ["0001", "0002"], commitIndex = 0, logEnd = [0, 0] } = options;
   const at = Math.max(now, node.ready().deadline);
   node.tick(at);
   node.ready();
-  const preTerm = node.currentTerm + 1;
-  for (const voter of ["0001", "0002"]) {
-    const reply = { src: voter, dst: "0000", leader: "FFFF", granted: true } as const;
-    node.step({ ...reply, type: "pre_vote_reply", term: preTerm, commitIndex: 0 }, at);
+  const term = node.currentTerm + 1;
+  const [lastLogIndex, lastLogTerm] = logEnd;
+  const grant = { dst: "0000", leader: "FFFF", granted: true, lastLogIndex, lastLogTerm } as const;
+  for (const voter of voters) {
+    node.step({ ...grant, src: voter, type: "pre_vote_reply", term, commitIndex: 0 }, at);
   }
   node.ready();
-  for (const voter of ["0001", "0002"]) {
-    const reply = { src: voter, dst: "0000", leader: "FFFF", granted: true } as const;
-    node.step(
-      { ...reply, type: "request_vote_reply", term: preTerm, commitIndex: voterCommitIndex },
-      at,
-    );
+  for (const voter of voters) {
+    node.step({ ...grant, src: voter, type: "request_vote_reply", term, commitIndex }, at);
   }
   if (node.role !== "leader") throw new Error(`Campaign failed: node is ${node.role}`);
   return at;

@@ -209,7 +209,14 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
   node.tick(node.ready().deadline + 600);
   assert.equal(node.role, "pre_candidate");
   assert.equal(node.currentTerm, 1);
-  const grant = { src: "0001", dst: "0000", leader: "FFFF", granted: true } as const;
+  const grant = {
+    src: "0001",
+    dst: "0000",
+    leader: "FFFF",
+    granted: true,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
+  } as const;
   node.step({ ...grant, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
   assert.equal(node.role, "pre_candidate");
   node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
@@ -228,7 +235,14 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
 Deno.test("a candidate that hears from a leader of its term becomes follower", () => {
   const node = makeNode();
   node.tick(node.ready().deadline);
-  const grant = { src: "0001", dst: "0000", leader: "FFFF", granted: true } as const;
+  const grant = {
+    src: "0001",
+    dst: "0000",
+    leader: "FFFF",
+    granted: true,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
+  } as const;
   node.step({ ...grant, type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
   node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
   assert.equal(node.role, "candidate");
@@ -260,7 +274,14 @@ Deno.test("a candidate asks again only the peers that have not answered", () => 
   const start = node.ready().deadline;
   node.tick(start);
   node.ready();
-  const refusal = { src: "0001", dst: "0000", leader: "FFFF", granted: false } as const;
+  const refusal = {
+    src: "0001",
+    dst: "0000",
+    leader: "FFFF",
+    granted: false,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
+  } as const;
   node.step({ ...refusal, type: "pre_vote_reply", term: 0, commitIndex: 0 }, start + 10);
   node.tick(start + 100);
   const asked = node.ready().messages.map((m) => `${m.type}:${m.dst}`);

@@ -175,7 +175,15 @@ Deno.test("a reply that waited out a pause renews no contact", () => {
   const node = new RaftNode({ id: A, peers: [B, C], now: 0, random: () => 0, ...TEST_TIMING });
   node.tick(600);
   for (const voter of [B, C]) {
-    const reply = { src: voter, dst: A, leader: BROADCAST, granted: true, commitIndex: 0 };
+    const reply = {
+      src: voter,
+      dst: A,
+      leader: BROADCAST,
+      granted: true,
+      commitIndex: 0,
+      lastLogIndex: 0,
+      lastLogTerm: 0,
+    };
     node.step({ ...reply, type: "pre_vote_reply", term: 1 }, 600);
     node.step({ ...reply, type: "request_vote_reply", term: 1 }, 600);
   }

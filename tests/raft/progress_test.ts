@@ -18,3 +18,18 @@ Deno.test("an answer settles its request and the unanswered ones before it", () 
   assert.equal(progress.settleAnswer(40), undefined, "forgotten: the last eight are kept");
   assert.equal(progress.settleAnswer(130), 7);
 });
+
+/**
+ * A follower known to match up to an index replicates from there at once: no
+ * probe is out, and the next AppendEntries starts after that index.
+ */
+Deno.test("a follower known to match starts replicating after the match", () => {
+  const progress = new Progress(8, 0);
+  assert.equal(progress.state, "probe");
+  progress.startReplicating(5);
+  assert.equal(progress.state, "replicate");
+  assert.equal(progress.matchIndex, 5);
+  assert.equal(progress.nextIndex, 6);
+  assert.equal(progress.canSend, true);
+  assert.equal(progress.hasEntriesInFlight, false);
+});

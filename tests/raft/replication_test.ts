@@ -141,7 +141,7 @@ Deno.test("a follower's rejection carries the fast-backtracking hint", () => {
 Deno.test("the leader skips a whole conflicting term per round trip", () => {
   const node = makeNode();
   seedLog(node, 1, [{ term: 1 }, { term: 1 }], 0, 2);
-  const at = campaign(node, 2_000, 2);
+  const at = campaign(node, 2_000, { commitIndex: 2 });
   node.ready();
   const reply = appendReply("0003", {
     term: node.currentTerm,
@@ -388,6 +388,41 @@ Deno.test("a round to every follower is one broadcast", () => {
   assert.deepEqual(out.map((m) => [m.type, m.dst]), [["append_entries", "FFFF"]]);
   assert.equal(appendsTo(out, "0004")[0]?.entries.length, 1);
   assert.equal(node.lastIndex, 1, `elected at ${at}`);
+});
+
+/**
+ * A voter whose last entry the new leader holds (same index and term) has a log
+ * that matches the leader's up to it (§5.3, Log Matching): the term's first
+ * round sends it what follows, where a probe at the leader's last index would
+ * be refused and cost a round trip. Here both voters lack the last two entries;
+ * their acknowledgements commit the no-op at once.
+ */
+Deno.test("a voter whose last entry the new leader holds is sent what follows at once", () => {
+  const node = makeNode();
+  seedLog(node, 1, [put(1), put(2), put(3)], 0);
+  const at = campaign(node, 2_000, { logEnd: [1, 1] });
+  const [round] = appendsTo(node.ready().messages, "0001");
+  assert.equal(round?.prevLogIndex, 1);
+  assert.deepEqual(round?.entries.map((entry) => entry.term), [1, 1, node.currentTerm]);
+  for (const voter of ["0001", "0002"]) {
+    node.step(appendReply(voter, { term: node.currentTerm, matchIndex: 4, sentAt: at }), at + 1);
+  }
+  assert.equal(node.commitIndex, 4);
+});
+
+/**
+ * A voter whose last entry is not the leader's at that index (an earlier
+ * leader's entry the new leader never got) is probed at the leader's last
+ * index, as every follower of a new leader is in Raft.
+ */
+Deno.test("a voter whose last entry the new leader does not hold is probed", () => {
+  const node = makeNode();
+  seedLog(node, 2, [{ term: 1 }, { term: 1 }, { term: 2 }], 0);
+  campaign(node, 2_000, { voters: ["0001", "0002"], logEnd: [3, 1] });
+  for (const message of appendsTo(node.ready().messages, "0001")) {
+    assert.equal(message.prevLogIndex, 3);
+    assert.deepEqual(message.entries.map((entry) => entry.term), [node.currentTerm]);
+  }
 });
 
 /**
@@ -854,7 +889,8 @@ Deno.test("after an election, the followers that answered answer the heartbeats"
 Deno.test("a follower silent for an election timeout is contacted once per election timeout", () => {
   const node = makeNode();
   seedLog(node, 1, [put(1), put(2)], 0);
-  const at = campaign(node, 2_000);
+  // 0001 does not vote either: it is silent from the start of the term.
+  const at = campaign(node, 2_000, { voters: ["0002", "0003"] });
   const term = node.currentTerm;
   const others = ["0002", "0003", "0004"];
   const sentTo0001: number[] = [];

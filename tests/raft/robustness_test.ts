@@ -103,3 +103,30 @@ Deno.test("a leader ignores replies that acknowledge the future", () => {
   assert.equal(node.commitIndex, 0);
   assert.equal(node.role, "leader");
 });
+
+/**
+ * A vote that reports an impossible log end (an entry from a term after the
+ * vote's, or an empty log with a term) is not counted: the new leader would
+ * start replicating to that voter from a place its log cannot be.
+ */
+Deno.test("a candidate does not count a vote whose log end is impossible", () => {
+  for (
+    const [what, logEnd] of [
+      ["a last entry from a later term", { lastLogIndex: 3, lastLogTerm: 9 }],
+      ["an empty log with a term", { lastLogIndex: 0, lastLogTerm: 1 }],
+      ["a negative last index", { lastLogIndex: -1, lastLogTerm: 0 }],
+    ] as const
+  ) {
+    const node = makeNode();
+    node.tick(node.ready().deadline);
+    const term = node.currentTerm + 1;
+    const grant = { ...vote, granted: true, commitIndex: 0, term } as const;
+    for (const src of ["0001", "0002"]) node.step({ ...grant, src, type: "pre_vote_reply" }, 0);
+    node.ready();
+    assert.equal(node.role, "candidate", what);
+    for (const src of ["0001", "0002"]) {
+      node.step({ ...grant, ...logEnd, src, type: "request_vote_reply" }, 0);
+    }
+    assert.equal(node.role, "candidate", what);
+  }
+});
