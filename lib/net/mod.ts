@@ -9,7 +9,7 @@
  *
  * const vote = {
  *   src: "0001", dst: "0000", leader: "FFFF", type: "request_vote_reply",
- *   term: 3, granted: true, commitIndex: 5,
+ *   term: 3, granted: true, lastLogIndex: 7, lastLogTerm: 2, commitIndex: 5,
  * } as const;
  * assert.deepEqual(decodeDatagram(encodeMessage(vote)), { ok: true, message: vote });
  * ```
