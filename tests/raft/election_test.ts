@@ -7,6 +7,17 @@ import type { VoteReply } from "../../lib/raft/messages.ts";
  * At most one leader can be elected in a given term, whatever the losses.
  * Raft §5.2 (Election Safety, Figure 3).
  */
+
+/** A granted (pre-)vote from `0001`, whose log is empty; tests add the type, term and commit index. */
+const GRANT_FROM_0001 = {
+  src: "0001",
+  dst: "0000",
+  leader: "FFFF",
+  granted: true,
+  lastLogIndex: 0,
+  lastLogTerm: 0,
+} as const;
+
 Deno.test("at most one leader is elected per term under message loss", () => {
   for (let seed = 1; seed <= 20; seed++) {
     const net = new Network({ size: 5, seed });
@@ -209,17 +220,12 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
   node.tick(node.ready().deadline + 600);
   assert.equal(node.role, "pre_candidate");
   assert.equal(node.currentTerm, 1);
-  const grant = {
-    src: "0001",
-    dst: "0000",
-    leader: "FFFF",
-    granted: true,
-    lastLogIndex: 0,
-    lastLogTerm: 0,
-  } as const;
-  node.step({ ...grant, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
+  node.step({ ...GRANT_FROM_0001, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
   assert.equal(node.role, "pre_candidate");
-  node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
+  node.step(
+    { ...GRANT_FROM_0001, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 },
+    2_000,
+  );
   assert.equal(node.role, "candidate");
   assert.equal(node.currentTerm, 2);
   assert.equal(node.votedFor, "0000");
@@ -235,16 +241,11 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
 Deno.test("a candidate that hears from a leader of its term becomes follower", () => {
   const node = makeNode();
   node.tick(node.ready().deadline);
-  const grant = {
-    src: "0001",
-    dst: "0000",
-    leader: "FFFF",
-    granted: true,
-    lastLogIndex: 0,
-    lastLogTerm: 0,
-  } as const;
-  node.step({ ...grant, type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
-  node.step({ ...grant, src: "0002", type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
+  node.step({ ...GRANT_FROM_0001, type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
+  node.step(
+    { ...GRANT_FROM_0001, src: "0002", type: "pre_vote_reply", term: 1, commitIndex: 0 },
+    2_000,
+  );
   assert.equal(node.role, "candidate");
   deliver(node, appendEntries("0003", { term: 1, sentAt: 2_001 }), 2_001);
   assert.equal(node.role, "follower");
@@ -274,15 +275,8 @@ Deno.test("a candidate asks again only the peers that have not answered", () => 
   const start = node.ready().deadline;
   node.tick(start);
   node.ready();
-  const refusal = {
-    src: "0001",
-    dst: "0000",
-    leader: "FFFF",
-    granted: false,
-    lastLogIndex: 0,
-    lastLogTerm: 0,
-  } as const;
-  node.step({ ...refusal, type: "pre_vote_reply", term: 0, commitIndex: 0 }, start + 10);
+  const refusal = { ...GRANT_FROM_0001, granted: false, type: "pre_vote_reply" } as const;
+  node.step({ ...refusal, term: 0, commitIndex: 0 }, start + 10);
   node.tick(start + 100);
   const asked = node.ready().messages.map((m) => `${m.type}:${m.dst}`);
   assert.deepEqual(asked, ["pre_vote:0002", "pre_vote:0003", "pre_vote:0004"]);
