@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
-import { parseDstArguments, runSeeds } from "../../lib/dst/main.ts";
+import { type DstArguments, parseDstArguments, runSeeds } from "../../lib/dst/main.ts";
 import { runSimulation } from "../../lib/dst/mod.ts";
 import { forgetfulPutReplica } from "./_broken_replicas.ts";
 
+/** Parses a command line that must not ask for help. */
+function settingsOf(args: string[]): DstArguments {
+  const settings = parseDstArguments(args);
+  assert.notEqual(settings, "help");
+  return settings as DstArguments;
+}
+
 Deno.test("the command line takes seeds, start, replicas, steps, profile and verbose", () => {
   assert.deepEqual(
-    parseDstArguments([
+    settingsOf([
       "--seeds",
       "5",
       "--from",
@@ -20,7 +27,7 @@ Deno.test("the command line takes seeds, start, replicas, steps, profile and ver
     ]),
     { seeds: 5, from: 9, replicas: 7, steps: 30, profile: "lease", verbose: true },
   );
-  assert.equal(parseDstArguments([]).profile, "default");
+  assert.equal(settingsOf([]).profile, "default");
   assert.throws(
     () => parseDstArguments(["--profile", "fast"]),
     /--profile is fast: it must be one of default, lease, churn/,
@@ -33,10 +40,15 @@ Deno.test("the command line takes seeds, start, replicas, steps, profile and ver
   assert.throws(() => parseDstArguments(["--bogus"]), TypeError);
 });
 
+Deno.test("--help asks for the usage text, whatever else is given", () => {
+  assert.equal(parseDstArguments(["--help"]), "help");
+  assert.equal(parseDstArguments(["--seeds", "5", "--help"]), "help");
+});
+
 Deno.test("a clean run ends with the seed and violation count", () => {
   const lines: string[] = [];
   const violations = runSeeds(
-    parseDstArguments(["--seeds", "2", "--steps", "20"]),
+    settingsOf(["--seeds", "2", "--steps", "20"]),
     (line) => lines.push(line),
   );
   assert.equal(violations, 0);
@@ -45,7 +57,7 @@ Deno.test("a clean run ends with the seed and violation count", () => {
 
 Deno.test("a failing seed prints its invariant, its trace and the replay command", () => {
   const lines: string[] = [];
-  const settings = parseDstArguments(["--seeds", "1", "--from", "4", "--steps", "30"]);
+  const settings = settingsOf(["--seeds", "1", "--from", "4", "--steps", "30"]);
   const violations = runSeeds(
     settings,
     (line) => lines.push(line),
