@@ -6,8 +6,8 @@ import { forgetfulPutReplica } from "./_broken_replicas.ts";
 /** Parses a command line that must not ask for help. */
 function settingsOf(args: string[]): DstArguments {
   const settings = parseDstArguments(args);
-  assert.notEqual(settings, "help");
-  return settings as DstArguments;
+  if (settings === "help") assert.fail(`${args.join(" ")} asked for help`);
+  return settings;
 }
 
 Deno.test("the command line takes seeds, start, replicas, steps, profile and verbose", () => {
