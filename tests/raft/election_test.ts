@@ -3,11 +3,6 @@ import { Network } from "./_network.ts";
 import { appendEntries, campaign, deliver, makeNode, seedLog } from "./_drive.ts";
 import type { VoteReply } from "../../lib/raft/messages.ts";
 
-/**
- * At most one leader can be elected in a given term, whatever the losses.
- * Raft §5.2 (Election Safety, Figure 3).
- */
-
 /** A granted (pre-)vote from `0001`, whose log is empty; tests add the type, term and commit index. */
 const GRANT_FROM_0001 = {
   src: "0001",
@@ -18,6 +13,10 @@ const GRANT_FROM_0001 = {
   lastLogTerm: 0,
 } as const;
 
+/**
+ * At most one leader can be elected in a given term, whatever the losses.
+ * Raft §5.2 (Election Safety, Figure 3).
+ */
 Deno.test("at most one leader is elected per term under message loss", () => {
   for (let seed = 1; seed <= 20; seed++) {
     const net = new Network({ size: 5, seed });
