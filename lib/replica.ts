@@ -47,6 +47,29 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
 const TIMER_LEAD_MS = 1;
 
 /**
+ * How long the shell's timer waits for a deadline: {@linkcode TIMER_LEAD_MS}
+ * sooner, in whole milliseconds, never negative nor beyond what `setTimeout`
+ * takes. The virtual simulator (`lib/sim/virtual.ts`) arms its model of this
+ * timer with the same delays.
+ *
+ * @param deadline When the core wants `tick`, on the `now` clock.
+ * @param now The time now.
+ * @returns The delay to pass to `setTimeout`, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { timerDelayMs } from "./replica.ts";
+ *
+ * assert.equal(timerDelayMs(103.4, 100), 3);
+ * assert.equal(timerDelayMs(100.5, 100), 0);
+ * ```
+ */
+export function timerDelayMs(deadline: number, now: number): number {
+  return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil(deadline - now - TIMER_LEAD_MS)));
+}
+
+/**
  * Runs one replica until `signal` aborts: binds a UDP socket on 127.0.0.1, sends
  * hello to the simulator, then serves the protocol of PROTOCOL.md. Malformed
  * datagrams, datagrams from anywhere but the simulator and peer messages from
@@ -159,11 +182,7 @@ class Shell {
     if (deadline >= this.#timerAt || this.#stopped.aborted) return;
     clearTimeout(this.#timer);
     this.#timerAt = deadline;
-    const delayMs = Math.min(
-      MAX_TIMER_DELAY_MS,
-      Math.max(0, Math.ceil(deadline - performance.now() - TIMER_LEAD_MS)),
-    );
-    this.#timer = setTimeout(() => this.#onTimer(), delayMs);
+    this.#timer = setTimeout(() => this.#onTimer(), timerDelayMs(deadline, performance.now()));
   }
 
   #onTimer(): void {

@@ -2,10 +2,10 @@
  * `deno task sim`: the course simulator's command line.
  *
  * ```sh
- * deno task sim CONFIG.json [--replica PATH] [--seed N] [--quiet] [--json] [--report FILE]
- *                           [--no-socket-model]
- * deno task sim all [DIR]   [--replica PATH] [--seed N] [--quiet] [--json] [--pause S]
- *                           [--report DIR]
+ * deno task sim CONFIG.json [--replica PATH | --virtual] [--seed N] [--quiet] [--json]
+ *                           [--report FILE] [--no-socket-model]
+ * deno task sim all [DIR]   [--replica PATH | --virtual] [--seed N] [--quiet] [--json]
+ *                           [--pause S] [--report DIR]
  * deno task sim start       # the embedded default scenario (= deno task start)
  * ```
  *
@@ -35,6 +35,7 @@ import {
 import { type IndexEntry, renderIndex, renderReport } from "./report_html.ts";
 import { type RunResult, runSimulation } from "./simulation.ts";
 import { DEFAULT_SCENARIO, PAUSE_BETWEEN_RUNS_S, STANDARD_CONFIGS } from "./standard.ts";
+import { runVirtual } from "./virtual.ts";
 
 /** Where `deno task start` writes its report; `deno.json` lets it write only there. */
 const START_REPORT_PATH = "report/start.html";
@@ -46,10 +47,14 @@ const USAGE = `Usage:
 
 Options:
   --replica PATH   the replica program (default ./3700kvstore)
+  --virtual        run this project's replica in process on a virtual clock instead:
+                   deterministic for a seed, a run takes about a second, and latencies
+                   come from a model of this machine, not a measurement (lib/sim/virtual.ts)
   --seed N         override the config's seed
   --quiet          hide replica output and event lines
   --json           end with one JSON report on the last line
-  --pause S        seconds between runs of "all" (default ${PAUSE_BETWEEN_RUNS_S}, as the course)
+  --pause S        seconds between runs of "all" (default ${PAUSE_BETWEEN_RUNS_S}, as the course;
+                   0 with --virtual)
   --report PATH    write the run's HTML timeline to PATH; with "all", PATH is a directory
                    that gets one file per config and index.html ("start" writes
                    ${START_REPORT_PATH} unless told otherwise)
@@ -63,6 +68,8 @@ const EXIT_USAGE = 2;
 
 interface CliOptions {
   program: string;
+  /** Run our replica in process on a virtual clock (`virtual.ts`) instead of `program`. */
+  virtual: boolean;
   seed: number | undefined;
   quiet: boolean;
   socketModel: boolean;
@@ -89,7 +96,8 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       args,
       allowPositionals: true,
       options: {
-        replica: { type: "string", default: "./3700kvstore" },
+        replica: { type: "string" },
+        virtual: { type: "boolean", default: false },
         seed: { type: "string" },
         quiet: { type: "boolean", default: false },
         "no-socket-model": { type: "boolean", default: false },
@@ -109,13 +117,19 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
   }
   try {
     const terminal = Deno.stdout.isTerminal();
+    if (values.virtual && values.replica !== undefined) {
+      throw new TypeError(
+        "Cannot start simulation with both --virtual and --replica: a virtual run uses this project's replica",
+      );
+    }
     const options: CliOptions = {
-      program: values.replica,
+      program: values.replica ?? "./3700kvstore",
+      virtual: values.virtual,
       seed: parseSeedFlag(values.seed),
       quiet: values.quiet,
       socketModel: !values["no-socket-model"],
       json: values.json,
-      pauseS: parsePause(values.pause),
+      pauseS: values.virtual ? 0 : parsePause(values.pause),
       report: values.report ?? (positionals[0] === "start" ? START_REPORT_PATH : undefined),
       output: consoleOutput(terminal),
       style: makeStyle(terminal),
@@ -125,7 +139,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
     if (options.report !== undefined) checkWritable(options.report);
     if (command === "all") return await runAll(directory ?? "configs/", options);
     const config = command === "start" ? parseConfig(DEFAULT_SCENARIO) : await readConfig(command);
-    await checkProgram(options.program);
+    if (!options.virtual) await checkProgram(options.program);
     const name = command === "start" ? "default scenario" : command;
     const result = await runOne(name, config, options);
     for (const line of runReportLines(result, options.style)) options.output.line(line);
@@ -147,6 +161,7 @@ async function runOne(name: string, config: SimConfig, options: CliOptions): Pro
     `Simulating ${name} with seed ${seed}: ${config.replicas} replicas, ${config.requests} requests, ${totalS} s`,
   );
   for (const note of config.notes) options.output.line(`Note: ${note}`);
+  if (options.virtual) return runVirtual({ config, seed });
   return await runSimulation({
     config,
     seed,
@@ -163,7 +178,7 @@ async function runAll(directory: string, options: CliOptions): Promise<number> {
   for (const standard of STANDARD_CONFIGS) {
     configs.push({ ...standard, config: await readConfig(join(directory, standard.file)) });
   }
-  await checkProgram(options.program);
+  if (!options.virtual) await checkProgram(options.program);
   const rows: { name: string; result: RunResult }[] = [];
   const reports: IndexEntry[] = [];
   let group = "";

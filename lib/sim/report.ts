@@ -123,7 +123,9 @@ export function extrasLines(result: RunResult): string[] {
   const l = result.latency;
   const split = result.latencyByReply;
   const lines = [
-    `Seed: ${result.seed}`,
+    result.clock === "virtual"
+      ? `Seed: ${result.seed}, on the virtual clock (latencies from a model of the machine, not measured)`
+      : `Seed: ${result.seed}`,
     `Latency p50/p90/p99/max: ${ms(l.p50S)}/${ms(l.p90S)}/${ms(l.p99S)}/${
       ms(l.maxS)
     } ms (${l.count} replies)`,
@@ -165,6 +167,7 @@ export function extrasLines(result: RunResult): string[] {
  * @returns The lines.
  */
 export function socketModelLines(result: RunResult): string[] {
+  if (result.clock === "virtual") return [];
   const real = result.simulatorSocketDrops;
   const realText = real ? dropsText(Object.entries(real)) : "not readable here";
   const stats = result.socketStats;
@@ -342,6 +345,7 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
     violations: result.linearizability.violations.map((v) => ({ key: v.key, message: v.message })),
     undetermined_keys: result.linearizability.undeterminedKeys,
     stop_reason: result.stopReason,
+    clock: result.clock,
     total_msgs: c.totalMsgs,
     messages_by_kind: c.messagesByKind,
     failures: failures(c),

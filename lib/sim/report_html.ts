@@ -734,6 +734,7 @@ function runSummary(result: RunResult): string {
     `${config.requests} requests (mix ${config.mix}, drops ${config.drops})`,
     `${totalS} s`,
     events ? `events after start_wait: ${events}` : "no events",
+    ...(result.clock === "virtual" ? ["virtual clock: latencies from a model, not measured"] : []),
   ].join(" · ");
 }
 

@@ -90,6 +90,11 @@ export interface RunResult {
   /** Ours: the course's verdict and a linearizable history. */
   passed: boolean;
   stopReason: StopReason;
+  /**
+   * `virtual` for a run on the virtual clock (`virtual.ts`), whose latencies come from a
+   * model of the machine rather than a measurement.
+   */
+  clock: "live" | "virtual";
   /** The run over time, for the HTML report. */
   timeline: Timeline;
   /** Per replica, what the socket model saw; undefined when the model was off. */
@@ -118,6 +123,50 @@ interface ReplicaSlot {
 export async function runSimulation(options: RunOptions): Promise<RunResult> {
   const run = new Run(options);
   return await run.execute();
+}
+
+/** What a finished run hands {@linkcode concludeRun}. */
+export interface RunEnding
+  extends Pick<RunResult, "config" | "seed" | "counters" | "stopReason" | "clock" | "timeline"> {
+  /** The clients, with every request they made. */
+  workload: Workload;
+  /** See {@linkcode RunResult.socketStats}. */
+  socketStats: RunResult["socketStats"];
+  /** See {@linkcode RunResult.simulatorSocketDrops}. */
+  simulatorSocketDrops: RunResult["simulatorSocketDrops"];
+}
+
+/**
+ * Scores a finished run: the course's checks and tiers, latencies, and our
+ * linearizability verdict. Live and virtual runs (`virtual.ts`) end here alike.
+ *
+ * @param ending The run's counters, clients and timeline.
+ * @returns The run's result.
+ */
+export function concludeRun(ending: RunEnding): RunResult {
+  const { config, counters, workload } = ending;
+  const operations = toOperations(workload.records);
+  const linearizability = checkLinearizability(operations);
+  const checks = correctnessChecks(counters, config, workload.storedKeys());
+  const coursePassed = checks.every((check) => check.passed);
+  return {
+    config,
+    seed: ending.seed,
+    counters,
+    latency: summarizeLatencies(counters.latenciesS),
+    latencyByReply: latencyByReply(workload.records),
+    checks,
+    metrics: gradeMetrics(metricValues(counters), config.benchmarks),
+    linearizability,
+    operationCount: operations.length,
+    coursePassed,
+    passed: coursePassed && linearizability.linearizable,
+    stopReason: ending.stopReason,
+    clock: ending.clock,
+    timeline: ending.timeline,
+    socketStats: ending.socketStats,
+    simulatorSocketDrops: ending.simulatorSocketDrops,
+  };
 }
 
 class Run {
@@ -550,27 +599,17 @@ class Run {
   }
 
   #conclude(): RunResult {
-    const operations = toOperations(this.#workload.records);
-    const linearizability = checkLinearizability(operations);
-    const checks = correctnessChecks(this.#counters, this.#config, this.#workload.storedKeys());
-    const coursePassed = checks.every((check) => check.passed);
-    return {
+    return concludeRun({
       config: this.#config,
       seed: this.#options.seed,
       counters: this.#counters,
-      latency: summarizeLatencies(this.#counters.latenciesS),
-      latencyByReply: latencyByReply(this.#workload.records),
-      checks,
-      metrics: gradeMetrics(metricValues(this.#counters), this.#config.benchmarks),
-      linearizability,
-      operationCount: operations.length,
-      coursePassed,
-      passed: coursePassed && linearizability.linearizable,
+      workload: this.#workload,
       stopReason: this.#stopReason,
+      clock: "live",
       timeline: this.#timeline.finish(this.#endedAtMs, this.#workload.records),
       socketStats: this.#graderLoop ? Object.fromEntries(this.#graderLoop.stats()) : undefined,
       simulatorSocketDrops: this.#simulatorSocketDrops,
-    };
+    });
   }
 
   #elapsedMs(): number {

@@ -62,6 +62,7 @@ function syntheticResult(timeline: Timeline): RunResult {
     coursePassed: false,
     passed: false,
     stopReason: "lifetime",
+    clock: "live",
     timeline,
     socketStats: undefined,
     simulatorSocketDrops: undefined,
