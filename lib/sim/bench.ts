@@ -43,6 +43,7 @@ import { loadConfig, type SimConfig } from "./config.ts";
 import { checkProgram } from "./replicas.ts";
 import { runSimulation } from "./simulation.ts";
 import { STANDARD_CONFIGS } from "./standard.ts";
+import { runVirtual } from "./virtual.ts";
 
 /** The floor is compared on these: the workloads with no faults, 80 % gets and 80 % puts. */
 const FLOOR_CONFIGS = ["simple-1", "simple-2"] as const;
@@ -66,7 +67,13 @@ alternating runs on simple-1 and simple-2.
 
 Options:
   --runs R          runs per config, and floor rounds (default 1)
+  --seed S          the first run's seed; run r (from 0) of each config gets S + r
+                    (default: a random seed per run, or 1 with --virtual)
   --replica PATH    our replica program (default ./3700kvstore)
+  --virtual         run this project's replica in process on a virtual clock
+                    (deno task sim --virtual), without the floor: seconds for the
+                    17 configs, the same numbers for the same seeds, latencies from a
+                    model of this machine (compare two versions on the same seeds)
   --floor PATH      the floor program (default ../shared/floor/3700kvstore from
                     the project root)
   --configs DIR     where the standard configs are (default configs/)
@@ -81,7 +88,11 @@ const EXIT_USAGE = 2;
 /** The parsed command line. */
 export interface BenchOptions {
   runs: number;
+  /** The first run's seed, when the runs' seeds are chosen rather than drawn. */
+  firstSeed: number | undefined;
   replica: string;
+  /** Our replica in process on the virtual clock; no floor then. */
+  virtual: boolean;
   floor: string;
   configsDir: string;
   /** Config names (`simple-1`), in the course's order. */
@@ -109,7 +120,9 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
     args,
     options: {
       runs: { type: "string", default: "1" },
-      replica: { type: "string", default: "./3700kvstore" },
+      seed: { type: "string" },
+      replica: { type: "string" },
+      virtual: { type: "boolean", default: false },
       floor: { type: "string", default: DEFAULT_FLOOR },
       configs: { type: "string", default: "configs/" },
       only: { type: "string" },
@@ -122,6 +135,13 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
   const runs = Number(values.runs);
   if (!Number.isSafeInteger(runs) || runs < 1) {
     throw new RangeError(`--runs is ${values.runs}: it must be an integer of at least 1`);
+  }
+  const firstSeed = values.seed === undefined ? undefined : Number(values.seed);
+  if (firstSeed !== undefined && !Number.isSafeInteger(firstSeed)) {
+    throw new RangeError(`--seed is ${values.seed}: it must be an integer`);
+  }
+  if (values.virtual && values.replica !== undefined) {
+    throw new TypeError("--virtual runs this project's replica in process: give no --replica");
   }
   const standard = STANDARD_CONFIGS.map((entry) => entry.file.replace(/\.json$/, ""));
   let configs = standard;
@@ -137,11 +157,13 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
   }
   return {
     runs,
-    replica: values.replica,
+    firstSeed: firstSeed ?? (values.virtual ? 1 : undefined),
+    replica: values.replica ?? "./3700kvstore",
+    virtual: values.virtual,
     floor: values.floor,
     configsDir: values.configs,
     configs,
-    skipFloor: values["skip-floor"],
+    skipFloor: values["skip-floor"] || values.virtual,
     json: values.json,
   };
 }
@@ -166,7 +188,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       ? options.configs
       : [...new Set([...options.configs, ...FLOOR_CONFIGS])];
     for (const name of needed) loaded.set(name, await readConfig(options.configsDir, name));
-    await checkProgram(options.replica);
+    if (!options.virtual) await checkProgram(options.replica);
     if (!options.skipFloor) await checkProgram(options.floor);
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
@@ -177,11 +199,12 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
   const floors = options.skipFloor ? [] : await bench.floor(loaded);
   if (signal.aborted) return 1;
   const report = benchJson(summaries, floors);
-  const lines = [...configTable(summaries), "", tiersLine(summaries)];
+  const lines = options.virtual ? [VIRTUAL_NOTE, ""] : [];
+  lines.push(...configTable(summaries), "", tiersLine(summaries));
   lines.push("", "Messages per put answered ok:", "", ...mechanismTable(summaries));
   if (floors.length > 0) lines.push("", ...floorTable(floors));
   console.log(lines.join("\n"));
-  if (options.json) console.log(JSON.stringify(report));
+  if (options.json) console.log(JSON.stringify({ ...report, virtual: options.virtual }));
   return report.passed === true ? 0 : 1;
 }
 
@@ -194,6 +217,10 @@ async function readConfig(directory: string, name: string): Promise<SimConfig> {
     throw new Error(`${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+/** Heads a virtual bench's tables, so that none is taken for a measurement. */
+const VIRTUAL_NOTE =
+  "On the virtual clock (--virtual): latencies come from the model in lib/sim/virtual.ts, not from a measurement.";
 
 /** Progress to stderr, one line per event, so stdout holds only the tables. */
 const stderrOutput: Output = {
@@ -227,7 +254,13 @@ class Bench {
     for (let round = 0; round < this.#options.runs; round++) {
       for (const name of this.#options.configs) {
         if (this.#signal.aborted) return [];
-        const sample = await this.#run("ours", name, loaded, this.#options.replica, randomSeed());
+        const sample = await this.#run(
+          "ours",
+          name,
+          loaded,
+          this.#options.replica,
+          this.#seed(round),
+        );
         samples.get(name)?.push(sample);
       }
     }
@@ -240,7 +273,7 @@ class Bench {
   async floor(loaded: ReadonlyMap<string, SimConfig>): Promise<FloorSummary[]> {
     const rounds = new Map<string, FloorRound[]>(FLOOR_CONFIGS.map((name) => [name, []]));
     for (let round = 0; round < this.#options.runs; round++) {
-      const seed = randomSeed();
+      const seed = this.#seed(round);
       for (const name of FLOOR_CONFIGS) {
         if (this.#signal.aborted) return [];
         const floor = await this.#run("floor", name, loaded, this.#options.floor, seed);
@@ -250,6 +283,11 @@ class Bench {
       }
     }
     return FLOOR_CONFIGS.map((name) => summarizeFloor(name, rounds.get(name) ?? []));
+  }
+
+  #seed(round: number): number {
+    const { firstSeed } = this.#options;
+    return firstSeed === undefined ? randomSeed() : firstSeed + round;
   }
 
   async #run(
@@ -263,8 +301,9 @@ class Bench {
     console.error(`[${this.#done}/${this.#totalRuns}] ${name}, ${who}, seed ${seed} ...`);
     // No pause between runs (the course pauses 10 s): a run returns only once its
     // replicas have exited, and the next one sends no request before its start_wait.
-    const result = await runSimulation({
-      config: loaded.get(name) as SimConfig,
+    const config = loaded.get(name) as SimConfig;
+    const result = this.#options.virtual ? runVirtual({ config, seed }) : await runSimulation({
+      config,
       seed,
       program,
       output: stderrOutput,

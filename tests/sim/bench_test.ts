@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main, parseBenchArgs } from "../../lib/sim/bench.ts";
+import { type BenchOptions, main, parseBenchArgs } from "../../lib/sim/bench.ts";
 import {
   benchJson,
   benchTotals,
@@ -351,6 +351,38 @@ Deno.test("parseBenchArgs: defaults, --only in the course's order, and bad value
   assert.throws(() => parseBenchArgs(["--runs", "1.5"]), RangeError);
   assert.throws(() => parseBenchArgs(["--only", "simple-9"]), RangeError);
   assert.throws(() => parseBenchArgs(["--bogus"]), TypeError);
+});
+
+Deno.test("parseBenchArgs: --virtual skips the floor and counts seeds from 1, or from --seed", () => {
+  assert.equal((parseBenchArgs([]) as BenchOptions).firstSeed, undefined);
+  const virtual = parseBenchArgs(["--virtual", "--runs", "3"]) as BenchOptions;
+  assert.equal(virtual.virtual, true);
+  assert.equal(virtual.skipFloor, true);
+  assert.equal(virtual.firstSeed, 1);
+  assert.equal((parseBenchArgs(["--virtual", "--seed", "40"]) as BenchOptions).firstSeed, 40);
+  assert.throws(() => parseBenchArgs(["--virtual", "--replica", "x"]), TypeError);
+  assert.throws(() => parseBenchArgs(["--seed", "1e400"]), RangeError);
+});
+
+Deno.test("a virtual bench gives the same table twice for the same seeds", async () => {
+  const outputs: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.error = () => {};
+  console.log = (text: string) => outputs.push(text);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const args = ["--virtual", "--runs", "2", "--seed", "5", "--only", "crash-3,unreliable-2"];
+      assert.equal(await main(args, new AbortController().signal), 0);
+    }
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  assert.equal(outputs.length, 2);
+  assert.equal(outputs[0], outputs[1]);
+  assert.match(outputs[0] ?? "", /^On the virtual clock/);
+  assert.match(outputs[0] ?? "", /\| crash-3 +\| 2\/2 +\| 2\/2 /);
 });
 
 Deno.test("the bench refuses a missing replica program before running anything", async () => {
