@@ -197,7 +197,8 @@ class VirtualRun {
         id,
         peers: replicaIds.filter((peer) => peer !== id),
         now: 0,
-        random: createPrng(seed + (index + 1) / 8).next,
+        // Streams of their own, apart from the simulator's (seed) and the model's (seed + 0.5).
+        random: createPrng(seed + 0.25 + index / 1024).next,
       });
       this.#replicas.set(id, {
         id,
