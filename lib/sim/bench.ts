@@ -27,6 +27,7 @@ import {
   benchJson,
   type ConfigSummary,
   configTable,
+  duplicatesLine,
   failureReasons,
   type FloorRound,
   type FloorSummary,
@@ -200,7 +201,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
   if (signal.aborted) return 1;
   const report = benchJson(summaries, floors);
   const lines = options.virtual ? [VIRTUAL_NOTE, ""] : [];
-  lines.push(...configTable(summaries), "", tiersLine(summaries));
+  lines.push(...configTable(summaries), "", tiersLine(summaries), duplicatesLine(summaries));
   lines.push("", "Messages per put answered ok:", "", ...mechanismTable(summaries));
   if (floors.length > 0) lines.push("", ...floorTable(floors));
   console.log(lines.join("\n"));

@@ -179,6 +179,8 @@ export interface ConfigSummary {
   linearizable: number;
   /** Each graded metric's median over runs (latency in seconds). */
   medians: Record<Metric, number>;
+  /** Duplicates summed over every run: rare ones vanish in the median. */
+  duplicatesInAllRuns: number;
   /** The tier of each median, by the config's thresholds. */
   tiers: Record<Metric, Tier>;
   /** Whether each metric's bonus can be reached at all (a threshold of 0 cannot). */
@@ -236,6 +238,7 @@ export function summarizeConfig(
     passed: samples.filter((sample) => sample.passed).length,
     linearizable: samples.filter((sample) => sample.linearizable).length,
     medians,
+    duplicatesInAllRuns: samples.reduce((sum, sample) => sum + sample.duplicates, 0),
     tiers: perMetric((metric) => tierOf(medians[metric], benchmarks[metric])),
     // Every metric is at least 0 and the comparison is strict, so only a positive bonus
     // threshold can be beaten (PROTOCOL.md section 5).
@@ -498,6 +501,27 @@ export function tiersLine(summaries: readonly ConfigSummary[]): string {
 }
 
 /**
+ * Every duplicate of every run, by config: a config's median hides a duplicate that
+ * comes once in twenty runs, which many runs of the virtual clock can count.
+ *
+ * @param summaries One per config, in the order to print.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { duplicatesLine } from "./bench_table.ts";
+ * assert.equal(duplicatesLine([]), "Duplicates in all runs: none.");
+ * ```
+ */
+export function duplicatesLine(summaries: readonly ConfigSummary[]): string {
+  const some = summaries.filter((summary) => summary.duplicatesInAllRuns > 0);
+  const total = some.reduce((sum, summary) => sum + summary.duplicatesInAllRuns, 0);
+  if (total === 0) return "Duplicates in all runs: none.";
+  const parts = some.map((summary) => `${summary.config} ${summary.duplicatesInAllRuns}`);
+  return `Duplicates in all runs: ${total} (${parts.join(", ")}).`;
+}
+
+/**
  * The message budget per put: per config, the median puts answered ok and, per
  * mechanism, the median messages per put answered ok, with two decimals.
  *
@@ -572,6 +596,7 @@ export function benchJson(
       linearizable: summary.linearizable,
       seeds: summary.seeds,
       medians: summary.medians,
+      duplicates_in_all_runs: summary.duplicatesInAllRuns,
       tiers: summary.tiers,
       put_ok_p50: summary.putOkP50S,
       get_ok_p50: summary.getOkP50S,

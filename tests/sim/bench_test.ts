@@ -5,6 +5,7 @@ import {
   benchJson,
   benchTotals,
   configTable,
+  duplicatesLine,
   failureReasons,
   floorTable,
   markdownTable,
@@ -77,6 +78,19 @@ Deno.test("a config summary takes each metric's median over runs and grades the 
   });
   assert.deepEqual(summary.seeds, [1, 2, 3]);
   assert.equal(summary.runs, 3);
+  assert.equal(summary.duplicatesInAllRuns, 4);
+});
+
+Deno.test("the duplicates line counts every run's duplicates, which medians of 0 hide", () => {
+  const rare = summarizeConfig("advanced-3", SIMPLE_1, [
+    sample({ duplicates: 0 }),
+    sample({ duplicates: 2 }),
+    sample({ duplicates: 0 }),
+  ]);
+  const none = summarizeConfig("simple-1", SIMPLE_1, [sample({ duplicates: 0 })]);
+  assert.equal(rare.medians.duplicates, 0);
+  assert.equal(duplicatesLine([none, rare]), "Duplicates in all runs: 2 (advanced-3 2).");
+  assert.equal(duplicatesLine([none]), "Duplicates in all runs: none.");
 });
 
 Deno.test("a config summary counts passing and linearizable runs apart", () => {
