@@ -18,7 +18,8 @@ export interface Prng {
 }
 
 /**
- * Creates a PRNG from a seed. Any finite number works; equal seeds give equal streams.
+ * Creates a PRNG from a seed. Any finite number works, and so does a string, which
+ * keys a stream apart from a run's seed (`"7/model"`); equal seeds give equal streams.
  *
  * @param seed The seed.
  * @returns The generator.
@@ -29,7 +30,7 @@ export interface Prng {
  * if (a.next() !== b.next()) throw new Error("not reproducible");
  * ```
  */
-export function createPrng(seed: number): Prng {
+export function createPrng(seed: number | string): Prng {
   let state = foldSeed(seed);
   const next = (): number => {
     state = (state + 0x6d2b79f5) | 0;
@@ -53,8 +54,8 @@ export function createPrng(seed: number): Prng {
   };
 }
 
-/** Folds any finite number (fractions and values beyond 32 bits included) into 32 bits. */
-function foldSeed(seed: number): number {
+/** Folds any finite number (fractions and values beyond 32 bits included) or string into 32 bits. */
+function foldSeed(seed: number | string): number {
   const text = String(seed);
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

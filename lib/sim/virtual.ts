@@ -14,10 +14,10 @@
  * @module
  */
 
+import { EventQueue } from "../dst/event_queue.ts";
 import { KvServer } from "../kv/server.ts";
 import { isClientRequest } from "../kv/messages.ts";
 import { decodeDatagram, encodeMessage } from "../net/codec.ts";
-import { BROADCAST as RAFT_BROADCAST } from "../raft/messages.ts";
 import { timerDelayMs } from "../replica.ts";
 import { createPrng, type Prng } from "./_prng.ts";
 import { clientIdsFor, replicaIdsFor, Workload } from "./clients.ts";
@@ -26,7 +26,6 @@ import { type Action, buildSchedule } from "./events.ts";
 import { BROADCAST, Network, type WireMessage } from "./network.ts";
 import { concludeRun, type RunResult, type StopReason } from "./simulation.ts";
 import { createCounters } from "./stats.ts";
-import { EventQueue } from "../dst/event_queue.ts";
 import { TimelineRecorder } from "./timeline.ts";
 
 /**
@@ -99,6 +98,8 @@ interface VirtualReplica {
   alive: boolean;
   /** Until when it is busy with an earlier input (or stopped), so later ones wait. */
   busyUntilMs: number;
+  /** Until when `pause_leader` stops it (0: never paused). */
+  pausedUntilMs: number;
   /** The deadline the server last asked for. */
   deadline: number;
   /** The deadline the pending timer was armed for (`Infinity`: none). */
@@ -168,7 +169,7 @@ class VirtualRun {
     this.#seed = seed;
     this.#hops = options.hops ?? MEASURED_HOPS;
     this.#random = createPrng(seed);
-    this.#modelRandom = createPrng(seed + 0.5);
+    this.#modelRandom = createPrng(`${seed}/model`);
     const replicaIds = replicaIdsFor(config.replicas);
     this.#living = new Set(replicaIds);
     this.#network = new Network({
@@ -197,14 +198,15 @@ class VirtualRun {
         id,
         peers: replicaIds.filter((peer) => peer !== id),
         now: 0,
-        // Streams of their own, apart from the simulator's (seed) and the model's (seed + 0.5).
-        random: createPrng(seed + 0.25 + index / 1024).next,
+        // A stream of its own, keyed apart from the simulator's and the model's.
+        random: createPrng(`${seed}/replica/${id}`).next,
       });
       this.#replicas.set(id, {
         id,
         server,
         alive: true,
         busyUntilMs: 0,
+        pausedUntilMs: 0,
         deadline: Infinity,
         timerAt: Infinity,
         timerGeneration: 0,
@@ -263,10 +265,10 @@ class VirtualRun {
       decoded.message.src !== replica.id;
     if (
       decoded.ok &&
-      (decoded.message.dst === replica.id || decoded.message.dst === RAFT_BROADCAST) &&
+      (decoded.message.dst === replica.id || decoded.message.dst === BROADCAST) &&
       (isClientRequest(decoded.message) || fromPeer)
     ) {
-      replica.server.step(decoded.message, this.#nowMs);
+      this.#guard(replica, "a datagram", () => replica.server.step(decoded.message, this.#nowMs));
     }
     this.#flush(replica, this.#nowMs);
   }
@@ -277,13 +279,16 @@ class VirtualRun {
     if (this.#deferred(replica, { kind: "timer", replica, generation })) return;
     replica.timerAt = Infinity;
     if (this.#nowMs < replica.deadline) return this.#arm(replica, replica.deadline, this.#nowMs);
-    replica.server.tick(this.#nowMs);
+    this.#guard(replica, "tick", () => replica.server.tick(this.#nowMs));
     this.#flush(replica, this.#nowMs);
   }
 
   /** Sends what the server hands back, one datagram after another, then arms the timer. */
   #flush(replica: VirtualReplica, nowMs: number): void {
-    const { messages, deadline } = replica.server.ready();
+    let ready: ReturnType<KvServer["ready"]> | undefined;
+    this.#guard(replica, "ready", () => ready = replica.server.ready());
+    if (ready === undefined) return;
+    const { messages, deadline } = ready;
     const { handleMinMs, handleMeanMs, sendGapMs, returnMs } = this.#hops;
     const sentAtMs = nowMs + this.#draw(handleMinMs, handleMeanMs);
     for (const [index, message] of messages.entries()) {
@@ -292,6 +297,19 @@ class VirtualRun {
     }
     replica.busyUntilMs = sentAtMs + Math.max(0, messages.length - 1) * sendGapMs;
     this.#arm(replica, deadline, sentAtMs);
+  }
+
+  /**
+   * `Shell.#guard` of `lib/replica.ts`: a bug an input hits is written to stderr, as the
+   * replica's logger writes it, and the replica goes on.
+   */
+  #guard(replica: VirtualReplica, input: string, handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      console.error(`${replica.id}: failed on ${input}: ${reason}`);
+    }
   }
 
   /** `Shell.#arm` of `lib/replica.ts`, with Deno's timer lateness from the model. */
@@ -375,7 +393,9 @@ class VirtualRun {
     switch (event.type) {
       case "kill_leader":
       case "kill9_leader":
-        if (network.leader !== BROADCAST) this.#kill(network.leader, event.type);
+        // As live: with no leader known, nothing is killed and clients keep theirs.
+        if (network.leader === BROADCAST) return;
+        this.#kill(network.leader, event.type);
         network.leader = BROADCAST;
         return this.#workload.forgetLeaders();
       case "kill_non_leader": {
@@ -387,9 +407,11 @@ class VirtualRun {
         this.#killOnPutAck = true;
         return;
       case "pause_leader": {
+        // As live, a leader already paused is not paused again.
         const leader = this.#replicas.get(network.leader);
-        const untilMs = this.#nowMs + (event.durationS ?? 0) * 1000;
-        if (leader?.alive) leader.busyUntilMs = Math.max(leader.busyUntilMs, untilMs);
+        if (!leader?.alive || this.#nowMs < leader.pausedUntilMs) return;
+        leader.pausedUntilMs = this.#nowMs + (event.durationS ?? 0) * 1000;
+        leader.busyUntilMs = Math.max(leader.busyUntilMs, leader.pausedUntilMs);
         return;
       }
       case "part_easy":
@@ -415,6 +437,7 @@ class VirtualRun {
     replica.alive = false;
     this.#living.delete(id);
     this.#counters.killed += 1;
+    if (this.#living.size === 0) this.#stopReason = "no_replicas";
     this.#timeline.dead(this.#nowMs, id, why, true);
   }
 
