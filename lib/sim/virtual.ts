@@ -60,11 +60,11 @@ export interface HopModel {
  * This project's machine (2 cores shared by 5 replicas and the simulator), fitted to live
  * runs of simple-2 on a quiet machine (seeds 11 to 13): put ok p10 / p50 / p90 about 1.9 /
  * 2.6 / 4.5 ms, get ok p50 (one hop to the leader and back) about 0.75 ms. The stalls make
- * the tail: one put in seven or so took over 4 ms live, none would without them. Deno's
- * `setTimeout` fires 1.16 ms after its delay, and never sooner than 2.1 ms (measured;
- * BENCHMARKS.md, "The shell's timer asks to fire 1 ms early"). Under heavy loss, where
- * every put goes to every follower, live runs are slower than the model (BENCHMARKS.md,
- * "The virtual clock against live runs").
+ * the tail: one put in seven or so took over 4 ms live, and without the stalls one in a
+ * hundred did here. Deno's `setTimeout` fires 1.16 ms after its delay, and never sooner
+ * than 2.1 ms (measured; BENCHMARKS.md, "The shell's timer asks to fire 1 ms early").
+ * Under heavy loss, where every put goes to every follower, live runs are slower than the
+ * model (BENCHMARKS.md, "The virtual clock against live runs").
  */
 export const MEASURED_HOPS: Readonly<HopModel> = {
   deliverMinMs: 0.22,
