@@ -10,7 +10,7 @@
 import { isClientRequest, type OutboundMessage } from "./kv/messages.ts";
 import { KvServer } from "./kv/server.ts";
 import { createLogger, type Logger, type LogLevel, toRaftLogger } from "./log.ts";
-import { decodeDatagram, encodeMessage } from "./net/codec.ts";
+import { decodeDatagram, type DecodeResult, encodeMessage } from "./net/codec.ts";
 import { UdpTransport } from "./net/udp.ts";
 import { BROADCAST, type Id } from "./raft/messages.ts";
 
@@ -67,6 +67,49 @@ const TIMER_LEAD_MS = 1;
  */
 export function timerDelayMs(deadline: number, now: number): number {
   return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil(deadline - now - TIMER_LEAD_MS)));
+}
+
+/**
+ * Decodes a datagram from the simulator and keeps it if this replica takes it: a
+ * valid message addressed to it (or to every replica), from a client or from one of
+ * its peers. The shell steps what it keeps; the virtual simulator
+ * (`lib/sim/virtual.ts`) filters its replicas' datagrams with it too.
+ *
+ * @param payload The datagram's bytes.
+ * @param id This replica's id.
+ * @param peers The other replicas' ids.
+ * @returns The message, or why it was dropped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { admitDatagram } from "./replica.ts";
+ *
+ * const peers = new Set(["0001", "0002"]);
+ * const get = { src: "0015", dst: "0000", leader: "FFFF", type: "get", MID: "m1", key: "k" };
+ * const bytes = (message: object) => new TextEncoder().encode(JSON.stringify(message));
+ * assert.ok(admitDatagram(bytes(get), "0000", peers).ok);
+ * assert.equal(admitDatagram(bytes({ ...get, dst: "0001" }), "0000", peers).ok, false);
+ * ```
+ */
+export function admitDatagram(
+  payload: Uint8Array,
+  id: Id,
+  peers: ReadonlySet<Id>,
+): DecodeResult {
+  const decoded = decodeDatagram(payload);
+  if (!decoded.ok) return { ok: false, reason: `datagram: ${decoded.reason}` };
+  const { message } = decoded;
+  if (message.dst !== id && message.dst !== BROADCAST) {
+    return {
+      ok: false,
+      reason: `${message.type} from ${message.src}: addressed to ${message.dst}`,
+    };
+  }
+  if (!isClientRequest(message) && !peers.has(message.src)) {
+    return { ok: false, reason: `${message.type} from ${message.src}: not a peer` };
+  }
+  return decoded;
 }
 
 /**
@@ -196,23 +239,9 @@ class Shell {
   }
 
   #handleDatagram(payload: Uint8Array): void {
-    const decoded = decodeDatagram(payload);
-    if (!decoded.ok) {
-      this.#logger.debug(`dropped datagram: ${decoded.reason}`);
-      return;
-    }
-    const { message } = decoded;
-    if (message.dst !== this.#server.id && message.dst !== BROADCAST) {
-      this.#logger.debug(
-        `dropped ${message.type} from ${message.src}: addressed to ${message.dst}`,
-      );
-      return;
-    }
-    if (!isClientRequest(message) && !this.#peers.has(message.src)) {
-      this.#logger.debug(`dropped ${message.type} from ${message.src}: not a peer`);
-      return;
-    }
-    this.#server.step(message, performance.now());
+    const admitted = admitDatagram(payload, this.#server.id, this.#peers);
+    if (!admitted.ok) return this.#logger.debug(`dropped ${admitted.reason}`);
+    this.#server.step(admitted.message, performance.now());
   }
 
   /** Handles one input; a bug it hits is logged rather than killing the replica. */

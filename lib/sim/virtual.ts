@@ -15,10 +15,9 @@
  */
 
 import { EventQueue } from "../dst/event_queue.ts";
-import { KvServer } from "../kv/server.ts";
-import { isClientRequest } from "../kv/messages.ts";
-import { decodeDatagram, encodeMessage } from "../net/codec.ts";
-import { timerDelayMs } from "../replica.ts";
+import { KvServer, type ServerReady } from "../kv/server.ts";
+import { encodeMessage } from "../net/codec.ts";
+import { admitDatagram, timerDelayMs } from "../replica.ts";
 import { createPrng, type Prng } from "./_prng.ts";
 import { clientIdsFor, replicaIdsFor, Workload } from "./clients.ts";
 import type { SimConfig, SimEvent } from "./config.ts";
@@ -94,6 +93,8 @@ export interface VirtualRunOptions {
 /** One replica: its server, and the shell's state around it. */
 interface VirtualReplica {
   id: string;
+  /** The other replicas' ids. */
+  peers: ReadonlySet<string>;
   server: KvServer;
   alive: boolean;
   /** Until when it is busy with an earlier input (or stopped), so later ones wait. */
@@ -193,16 +194,18 @@ class VirtualRun {
     for (const { atS, action } of schedule.actions) {
       this.#events.push(atS * 1000, { kind: "action", action });
     }
-    for (const [index, id] of replicaIds.entries()) {
+    for (const id of replicaIds) {
+      const peers = replicaIds.filter((peer) => peer !== id);
       const server = new KvServer({
         id,
-        peers: replicaIds.filter((peer) => peer !== id),
+        peers,
         now: 0,
         // A stream of its own, keyed apart from the simulator's and the model's.
         random: createPrng(`${seed}/replica/${id}`).next,
       });
       this.#replicas.set(id, {
         id,
+        peers: new Set(peers),
         server,
         alive: true,
         busyUntilMs: 0,
@@ -257,18 +260,12 @@ class VirtualRun {
     return true;
   }
 
-  /** A datagram the replica reads, checked as the shell checks it (`lib/replica.ts`). */
+  /** A datagram the replica reads, kept or dropped as the shell does (`admitDatagram`). */
   #arrive(replica: VirtualReplica, data: Uint8Array): void {
     if (!replica.alive || this.#deferred(replica, { kind: "arrive", replica, data })) return;
-    const decoded = decodeDatagram(data);
-    const fromPeer = decoded.ok && this.#replicas.has(decoded.message.src) &&
-      decoded.message.src !== replica.id;
-    if (
-      decoded.ok &&
-      (decoded.message.dst === replica.id || decoded.message.dst === BROADCAST) &&
-      (isClientRequest(decoded.message) || fromPeer)
-    ) {
-      this.#guard(replica, "a datagram", () => replica.server.step(decoded.message, this.#nowMs));
+    const admitted = admitDatagram(data, replica.id, replica.peers);
+    if (admitted.ok) {
+      this.#guard(replica, "a datagram", () => replica.server.step(admitted.message, this.#nowMs));
     }
     this.#flush(replica, this.#nowMs);
   }
@@ -285,7 +282,7 @@ class VirtualRun {
 
   /** Sends what the server hands back, one datagram after another, then arms the timer. */
   #flush(replica: VirtualReplica, nowMs: number): void {
-    let ready: ReturnType<KvServer["ready"]> | undefined;
+    let ready: ServerReady | undefined;
     this.#guard(replica, "ready", () => ready = replica.server.ready());
     if (ready === undefined) return;
     const { messages, deadline } = ready;
