@@ -160,6 +160,7 @@ class VirtualRun {
   readonly #living: Set<string>;
   readonly #endMs: number;
   readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
   #nowMs = 0;
   #killOnPutAck = false;
   #stopReason: StopReason = "lifetime";
@@ -367,7 +368,7 @@ class VirtualRun {
 
   #sendRequest(message: WireMessage & { MID: string }, dst: string | undefined): void {
     this.#timeline.requestSent(message.MID, dst);
-    if (dst !== undefined) this.#deliver(dst, new TextEncoder().encode(JSON.stringify(message)));
+    if (dst !== undefined) this.#deliver(dst, this.#encoder.encode(JSON.stringify(message)));
   }
 
   #deliver(dst: string, data: Uint8Array): void {
