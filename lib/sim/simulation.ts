@@ -115,6 +115,34 @@ interface ReplicaSlot {
 }
 
 /**
+ * The course grader's line for a run stopped as a packet storm: the replicas sent
+ * `max_packets` counted messages. The limit reads as the grader prints it, as a
+ * float when the config gave it.
+ *
+ * @param config The run's config.
+ * @returns The line, without a newline.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./config.ts";
+ * import { packetStormLine } from "./simulation.ts";
+ *
+ * const benchmarks = { total_msgs: [1, 2, 3], failures: [1, 2, 3], duplicates: [1, 2, 3],
+ *   median_latency: [1, 2, 3] };
+ * const raw = { lifetime: 10, replicas: 3, requests: 10, tests: { benchmarks } };
+ * assert.equal(
+ *   packetStormLine(parseConfig({ ...raw, max_packets: 600 })),
+ *   "*** Simulator Error - Replicas sent too many packets (>600.0), possible packet storm",
+ * );
+ * assert.match(packetStormLine(parseConfig(raw)), /\(>20000\)/);
+ * ```
+ */
+export function packetStormLine(config: SimConfig): string {
+  const limit = config.maxPacketsGiven ? pyFloat(config.maxPackets) : String(config.maxPackets);
+  return `*** Simulator Error - Replicas sent too many packets (>${limit}), possible packet storm`;
+}
+
+/**
  * Runs one simulation.
  *
  * @param options See {@linkcode RunOptions}.
@@ -252,9 +280,7 @@ class Run {
     this.#pumpTimer?.cancel();
     for (const id of [...this.#paused.keys()]) this.#resume(id);
     if (this.#stopReason === "packet_storm") {
-      this.#options.output.line(
-        `*** Simulator Error - Replicas sent too many packets (>${this.#maxPacketsText()}), possible packet storm`,
-      );
+      this.#options.output.line(packetStormLine(this.#config));
     }
     this.#counters.died = this.#replicaIds.length - this.#living.size - this.#counters.killed;
     this.#workload.finalize();
@@ -631,11 +657,6 @@ class Run {
 
   #sideText(): string {
     return [...(this.#network.partition ?? [])].sort().join(" ");
-  }
-
-  #maxPacketsText(): string {
-    const value = this.#config.maxPackets;
-    return this.#config.maxPacketsGiven ? pyFloat(value) : String(value);
   }
 
   #drawProgress(): void {

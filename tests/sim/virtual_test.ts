@@ -37,6 +37,18 @@ Deno.test("the largest seeds give each replica a stream of its own, as small one
   }
 });
 
+Deno.test("a virtual run stops as a packet storm at max_packets, as a live one does", () => {
+  const stormy = config({ lifetime: 10, requests: 200, mix: 0.2, max_packets: 500 });
+  const result = runVirtual({ config: stormy, seed: 3 });
+  assert.equal(result.stopReason, "packet_storm");
+  // Counted when routed, so the run stops at the datagram that reached the limit (a
+  // broadcast counts one per other replica).
+  const { totalMsgs } = result.counters;
+  assert.ok(totalMsgs >= 500 && totalMsgs < 500 + 4, String(totalMsgs));
+  const { endedAtMs, plannedMs } = result.timeline;
+  assert.ok(endedAtMs < plannedMs - 1_000, `${endedAtMs} of ${plannedMs}`);
+});
+
 Deno.test("every standard config passes on the virtual clock, linearizable, with its kills", async () => {
   for (const { file } of STANDARD_CONFIGS) {
     const standard = await loadConfig(`configs/${file}`);
