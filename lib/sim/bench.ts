@@ -303,14 +303,16 @@ class Bench {
     // No pause between runs (the course pauses 10 s): a run returns only once its
     // replicas have exited, and the next one sends no request before its start_wait.
     const config = loaded.get(name) as SimConfig;
-    const result = this.#options.virtual ? runVirtual({ config, seed }) : await runSimulation({
-      config,
-      seed,
-      program,
-      output: stderrOutput,
-      quiet: true,
-      signal: this.#signal,
-    });
+    const result = this.#options.virtual
+      ? runVirtual({ config, seed, output: stderrOutput })
+      : await runSimulation({
+        config,
+        seed,
+        program,
+        output: stderrOutput,
+        quiet: true,
+        signal: this.#signal,
+      });
     const sample = sampleOf(result);
     console.error(
       `  ${

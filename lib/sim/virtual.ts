@@ -18,12 +18,13 @@ import { EventQueue } from "../dst/event_queue.ts";
 import { KvServer, type ServerReady } from "../kv/server.ts";
 import { encodeMessage } from "../net/codec.ts";
 import { admitDatagram, timerDelayMs } from "../replica.ts";
+import type { Output } from "./_console.ts";
 import { createPrng, type Prng } from "./_prng.ts";
 import { clientIdsFor, replicaIdsFor, Workload } from "./clients.ts";
 import type { SimConfig, SimEvent } from "./config.ts";
 import { type Action, buildSchedule } from "./events.ts";
 import { BROADCAST, Network, type WireMessage } from "./network.ts";
-import { concludeRun, type RunResult, type StopReason } from "./simulation.ts";
+import { concludeRun, packetStormLine, type RunResult, type StopReason } from "./simulation.ts";
 import { createCounters } from "./stats.ts";
 import { TimelineRecorder } from "./timeline.ts";
 
@@ -88,6 +89,8 @@ export interface VirtualRunOptions {
    * @default {MEASURED_HOPS}
    */
   hops?: Readonly<HopModel>;
+  /** Where the course's lines a run prints as it stops go (a packet storm's); nowhere when absent. */
+  output?: Output;
 }
 
 /** One replica: its server, and the shell's state around it. */
@@ -147,6 +150,7 @@ class VirtualRun {
   readonly #config: SimConfig;
   readonly #seed: number;
   readonly #hops: Readonly<HopModel>;
+  readonly #output: Output | undefined;
   readonly #events = new EventQueue<VirtualEvent>();
   readonly #counters = createCounters();
   /** The simulator's draws: the same as a live run's with this seed. */
@@ -170,6 +174,7 @@ class VirtualRun {
     this.#config = config;
     this.#seed = seed;
     this.#hops = options.hops ?? MEASURED_HOPS;
+    this.#output = options.output;
     this.#random = createPrng(seed);
     this.#modelRandom = createPrng(`${seed}/model`);
     const replicaIds = replicaIdsFor(config.replicas);
@@ -227,6 +232,7 @@ class VirtualRun {
       this.#handle(next.event);
     }
     const endedAtMs = this.#stopReason === "lifetime" ? this.#endMs : this.#nowMs;
+    if (this.#stopReason === "packet_storm") this.#output?.line(packetStormLine(this.#config));
     this.#workload.finalize();
     return concludeRun({
       config: this.#config,

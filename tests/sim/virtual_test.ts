@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { memoryOutput } from "../../lib/sim/_console.ts";
 import { loadConfig } from "../../lib/sim/config.ts";
 import { main } from "../../lib/sim/main.ts";
+import { packetStormLine } from "../../lib/sim/simulation.ts";
 import { STANDARD_CONFIGS } from "../../lib/sim/standard.ts";
 import { failures } from "../../lib/sim/stats.ts";
 import { MEASURED_HOPS, runVirtual } from "../../lib/sim/virtual.ts";
@@ -39,8 +41,10 @@ Deno.test("the largest seeds give each replica a stream of its own, as small one
 
 Deno.test("a virtual run stops as a packet storm at max_packets, as a live one does", () => {
   const stormy = config({ lifetime: 10, requests: 200, mix: 0.2, max_packets: 500 });
-  const result = runVirtual({ config: stormy, seed: 3 });
+  const output = memoryOutput();
+  const result = runVirtual({ config: stormy, seed: 3, output });
   assert.equal(result.stopReason, "packet_storm");
+  assert.deepEqual(output.lines, [packetStormLine(stormy)]);
   // Counted when routed, so the run stops at the datagram that reached the limit (a
   // broadcast counts one per other replica).
   const { totalMsgs } = result.counters;
