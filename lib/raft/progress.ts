@@ -44,6 +44,8 @@ export class Progress {
   lastAckAt: number;
   /** The latest `sentAt` it echoed in this term (lease and ReadIndex, thesis §6.4). */
   ackedSentAt = -Infinity;
+  /** When leadership began: a `sentAt` before it belongs to an earlier term of this leader's. */
+  readonly #termStartedAt: number;
   /** When unacknowledged entries are sent again; `undefined` when none are missing. */
   retransmitAt: number | undefined = undefined;
   /** Retransmissions since the follower last made progress (for backoff). */
@@ -58,6 +60,7 @@ export class Progress {
   constructor(nextIndex: number, now: number) {
     this.nextIndex = nextIndex;
     this.lastAckAt = now;
+    this.#termStartedAt = now;
   }
 
   /**
@@ -67,7 +70,12 @@ export class Progress {
    */
   recordReply(sentAt: number): void {
     this.lastAckAt = Math.max(this.lastAckAt, sentAt);
-    this.ackedSentAt = Math.max(this.ackedSentAt, sentAt);
+    // A late answer to an AppendEntries from an earlier term of ours (a rejection
+    // echoes it in the follower's newer term) says nothing of this term's lease.
+    // Such a lease would have ended anyway, as winning again takes longer than
+    // one lasts (voters ignore votes for electionTimeoutMinMs after contact), but
+    // the lease's start should not rest on that.
+    if (sentAt >= this.#termStartedAt) this.ackedSentAt = Math.max(this.ackedSentAt, sentAt);
   }
 
   /**

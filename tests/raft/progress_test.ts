@@ -33,3 +33,19 @@ Deno.test("a follower known to match starts replicating after the match", () => 
   assert.equal(progress.canSend, true);
   assert.equal(progress.hasEntriesInFlight, false);
 });
+
+/**
+ * A late answer to an AppendEntries this leader sent in an earlier term of its
+ * own starts no lease: only send times from this term do.
+ */
+Deno.test("an answer to an AppendEntries of an earlier term starts no lease", () => {
+  const progress = new Progress(1, 100);
+  progress.recordReply(90);
+  assert.equal(progress.ackedSentAt, -Infinity);
+  assert.equal(progress.lastAckAt, 100);
+  progress.recordReply(100);
+  assert.equal(progress.ackedSentAt, 100);
+  progress.recordReply(150);
+  assert.equal(progress.ackedSentAt, 150);
+  assert.equal(progress.lastAckAt, 150);
+});
