@@ -45,7 +45,9 @@ export interface RaftOptions {
   electionTimeoutMaxMs?: number;
   /**
    * How long a leader stays silent towards a follower before it sends a heartbeat.
-   * An AppendEntries with entries counts as one.
+   * An AppendEntries with entries counts as one. While no majority has answered
+   * for two of these intervals, a silent follower is asked every `retransmitMs`
+   * instead, so lost answers do not trip check-quorum.
    * @default {400}
    */
   heartbeatIntervalMs?: number;
