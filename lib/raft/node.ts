@@ -1441,9 +1441,8 @@ export class RaftNode {
    */
   #quietRepliers(targets: readonly RoundTarget[], now: number): Id[] | undefined {
     if (targets.some((target) => target.withEntries)) return undefined;
-    // No majority for two heartbeat intervals (see #contactFading): every one answers.
-    const { heartbeatIntervalMs } = this.#options;
-    if (this.#progress.quorumContactAt(now) + 2 * heartbeatIntervalMs <= now) return undefined;
+    // Contact fading (see #contactFading): all answer.
+    if (this.#majoritySilent(now)) return undefined;
     const needed = this.#followersForMajority;
     // Answered this term: `lastAckAt` starts at the election, and would count a
     // follower that died with the last leader as live, so that it was picked to
@@ -1603,11 +1602,14 @@ export class RaftNode {
    * without it all that time.
    */
   #contactFading(progress: Progress, now: number): boolean {
-    const { heartbeatIntervalMs, electionTimeoutMaxMs } = this.#options;
     if (this.#answeredRecently(progress, now)) return false;
-    if (progress.lastAckAt + electionTimeoutMaxMs <= now) return false;
-    const majorityHeardAt = this.#progress.quorumContactAt(now);
-    return majorityHeardAt + 2 * heartbeatIntervalMs <= now && !this.isCutOff(now);
+    if (progress.lastAckAt + this.#options.electionTimeoutMaxMs <= now) return false;
+    return this.#majoritySilent(now) && !this.isCutOff(now);
+  }
+
+  /** Whether no majority has answered for two heartbeat intervals. */
+  #majoritySilent(now: number): boolean {
+    return this.#progress.quorumContactAt(now) + 2 * this.#options.heartbeatIntervalMs <= now;
   }
 
   /**
