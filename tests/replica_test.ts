@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
 import { MAX_ENCODED_BYTES } from "../lib/net/codec.ts";
 import { runReplica } from "../lib/replica.ts";
 import { LAUNCHER, ReplicaCluster, runLauncher } from "./_helpers/replica_cluster.ts";
@@ -304,6 +305,47 @@ Deno.test("the launcher works from any working directory", async () => {
   assert.match(stdout, /^usage: 3700kvstore/);
   const mode = (await Deno.stat(LAUNCHER)).mode ?? 0;
   assert.ok(mode & 0o111, "the launcher is not executable");
+});
+
+Deno.test("runReplica runs its warm path while requests come, not for heartbeats, until stopped", async () => {
+  const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const controller = new AbortController();
+  let runs = 0;
+  const running = runReplica({
+    simulatorPort: (simulator.addr as Deno.NetAddr).port,
+    id: "0000",
+    peers: ["0001", "0002"],
+    warmPath: { run: () => ++runs },
+    signal: controller.signal,
+  });
+  const send = (message: object) =>
+    simulator.send(new TextEncoder().encode(JSON.stringify(message)), replica);
+  const [, replica] = await simulator.receive();
+  try {
+    const envelope = { src: "0001", dst: "0000", leader: "0001" };
+    await send({
+      ...envelope,
+      type: "append_entries",
+      term: 1,
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: 0,
+      sentAt: 0,
+    });
+    await delay(30);
+    assert.equal(runs, 0, "a heartbeat started the warm path");
+    await send({ ...envelope, src: "0010", type: "put", MID: "m1", key: "k", value: "v" });
+    await delay(30);
+    assert.ok(runs > 0, "a put did not start the warm path");
+  } finally {
+    controller.abort();
+    await running;
+    simulator.close();
+  }
+  const runsWhenStopped = runs;
+  await delay(30);
+  assert.equal(runs, runsWhenStopped, "the warm path ran after the replica stopped");
 });
 
 Deno.test("runReplica ticks the core on time and stops on abort leaving nothing open", async () => {
