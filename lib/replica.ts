@@ -31,7 +31,7 @@ export interface ReplicaOptions {
   /**
    * What runs every few milliseconds while requests flow, to keep the datagram
    * path in the processor's caches (tests pass one that counts its runs).
-   * @default {new WarmPath()}
+   * @default {a `WarmPath` when the cluster has at most `WARM_REPLICAS_PER_CORE` replicas a core, else none}
    */
   warmPath?: Pick<WarmPath, "run">;
   /** Stops the replica: the socket closes and {@linkcode runReplica} resolves. */
@@ -69,6 +69,16 @@ const WARM_INTERVAL_MS = 2;
  * alone do not start it.
  */
 const WARM_WINDOW_MS = 300;
+
+/**
+ * Most replicas per processor core for which the warm path runs. Each run costs
+ * CPU, which a machine running more processes than it has cores takes from the
+ * replicas' real work: 5 replicas and the simulator on 2 cores answered puts
+ * about a fifth sooner with it, but 21 on 2 cores (`configs/short/burst-21.json`)
+ * took twice as long (BENCHMARKS.md, "The warm path"). Between those the line
+ * was not measured; 3 a core keeps the first case in and the second out.
+ */
+const WARM_REPLICAS_PER_CORE = 3;
 
 /**
  * How long the shell's timer waits for a deadline: {@linkcode TIMER_LEAD_MS}
@@ -157,8 +167,8 @@ export function admitDatagram(
  * ```
  */
 export async function runReplica(options: ReplicaOptions): Promise<void> {
-  const { simulatorPort, id, peers, logLevel = "warn", warmPath = new WarmPath(), signal } =
-    options;
+  const { simulatorPort, id, peers, logLevel = "warn", signal } = options;
+  const warmPath = options.warmPath ?? defaultWarmPath(peers.length + 1);
   if (signal?.aborted) return;
   let core: KvServer["core"] | undefined;
   const logger = createLogger({
@@ -214,7 +224,10 @@ class Shell {
   /** The pending timer, and the time it fires at (`Infinity` when none is set). */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
-  /** Undefined once a run of it failed: it is an optimisation, and a bug must not repeat. */
+  /**
+   * Undefined when off, and once a run of it failed: it is an optimisation, and a
+   * bug must not repeat.
+   */
   #warmPath: Pick<WarmPath, "run"> | undefined;
   #warmTimer: ReturnType<typeof setInterval> | undefined;
   /** When the last client request or AppendEntries with entries came. */
@@ -225,7 +238,7 @@ class Shell {
     transport: UdpTransport,
     logger: Logger,
     peers: readonly Id[],
-    warmPath: Pick<WarmPath, "run">,
+    warmPath: Pick<WarmPath, "run"> | undefined,
     stopped: AbortSignal,
   ) {
     this.#server = server;
@@ -346,6 +359,12 @@ class Shell {
       );
     }
   }
+}
+
+/** A warm path, unless the cluster has more replicas than the cores can warm. */
+function defaultWarmPath(replicas: number): WarmPath | undefined {
+  const cores = navigator.hardwareConcurrency;
+  return replicas <= WARM_REPLICAS_PER_CORE * cores ? new WarmPath() : undefined;
 }
 
 /** Whether a message is a request or entries: what a put or a get runs through. */
