@@ -64,7 +64,9 @@ export interface HopModel {
  * hundred did here. Deno's `setTimeout` fires 1.16 ms after its delay, and never sooner
  * than 2.1 ms (measured; BENCHMARKS.md, "The shell's timer asks to fire 1 ms early").
  * Under heavy loss, where every put goes to every follower, live runs are slower than the
- * model (BENCHMARKS.md, "The virtual clock against live runs").
+ * model (BENCHMARKS.md, "The virtual clock against live runs"). Fitted before the replica
+ * kept its datagram path warm (`lib/warm_path.ts`), which made live puts about a fifth
+ * faster on simple-2, and not fitted again since.
  */
 export const MEASURED_HOPS: Readonly<HopModel> = {
   deliverMinMs: 0.22,
