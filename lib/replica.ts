@@ -57,8 +57,9 @@ const TIMER_LEAD_MS = 1;
  * How often the warm path ({@linkcode WarmPath}) runs while requests flow. An
  * interval of 2 ms fires every 2 to 3 ms here; run every 2 ms, a follower's
  * AppendEntries path took 34 µs at the median, every 3 ms 89 µs, after a 75 ms
- * pause 148 to 183 µs (BENCHMARKS.md). A run takes about 30 to 50 µs: 1 to 2 %
- * of a core.
+ * pause 148 to 183 µs (BENCHMARKS.md). A run takes 30 to 50 µs alone, but live
+ * a wake-up costs about 100 to 140 µs: 4 to 6 % of a core per replica while
+ * requests flow (measured on simple-2, BENCHMARKS.md).
  */
 const WARM_INTERVAL_MS = 2;
 
