@@ -318,9 +318,9 @@ Deno.test("runReplica runs its warm path while requests come, not for heartbeats
     warmPath: { run: () => ++runs },
     signal: controller.signal,
   });
+  const [, replica] = await simulator.receive();
   const send = (message: object) =>
     simulator.send(new TextEncoder().encode(JSON.stringify(message)), replica);
-  const [, replica] = await simulator.receive();
   try {
     const envelope = { src: "0001", dst: "0000", leader: "0001" };
     await send({
