@@ -57,9 +57,11 @@ const TIMER_LEAD_MS = 1;
  * How often the warm path ({@linkcode WarmPath}) runs while requests flow. An
  * interval of 2 ms fires every 2 to 3 ms here; run every 2 ms, a follower's
  * AppendEntries path took 34 µs at the median, every 3 ms 89 µs, after a 75 ms
- * pause 148 to 183 µs (BENCHMARKS.md). A run takes 30 to 50 µs alone, but live
- * a wake-up costs about 100 to 140 µs: 4 to 6 % of a core per replica while
- * requests flow (measured on simple-2, BENCHMARKS.md).
+ * pause 148 to 183 µs (BENCHMARKS.md). A run takes 10 to 50 µs alone, but live
+ * the wake-ups cost more: 2 to 5 % of a core per replica while requests flow
+ * (measured on simple-2, BENCHMARKS.md). Each replica warms only its own
+ * role's path, which took a quarter less CPU than warming both and answered
+ * puts as fast.
  */
 const WARM_INTERVAL_MS = 2;
 
@@ -316,7 +318,7 @@ class Shell {
     // A request or entries handled within the last millisecond left the path warm.
     if (sinceWorkMs < 1) return;
     try {
-      this.#warmPath.run();
+      this.#warmPath.run(this.#server.core.role === "leader");
     } catch (error) {
       this.#warmPath = undefined;
       this.#logger.error(`warm path failed, and stays off: ${describeError(error)}`);

@@ -307,15 +307,21 @@ Deno.test("the launcher works from any working directory", async () => {
   assert.ok(mode & 0o111, "the launcher is not executable");
 });
 
-Deno.test("runReplica runs its warm path while requests come, not for heartbeats, until stopped", async () => {
+Deno.test("runReplica runs its role's warm path while requests come, not for heartbeats, until stopped", async () => {
   const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const controller = new AbortController();
   let runs = 0;
+  const roles = new Set<boolean>();
   const running = runReplica({
     simulatorPort: (simulator.addr as Deno.NetAddr).port,
     id: "0000",
     peers: ["0001", "0002"],
-    warmPath: { run: () => ++runs },
+    warmPath: {
+      run: (leading) => {
+        roles.add(leading);
+        return ++runs;
+      },
+    },
     signal: controller.signal,
   });
   const [, replica] = await simulator.receive();
@@ -338,6 +344,7 @@ Deno.test("runReplica runs its warm path while requests come, not for heartbeats
     await send({ ...envelope, src: "0010", type: "put", MID: "m1", key: "k", value: "v" });
     await delay(30);
     assert.ok(runs > 0, "a put did not start the warm path");
+    assert.deepEqual(roles, new Set([false]), "a follower warmed a leader's path");
   } finally {
     controller.abort();
     await running;
