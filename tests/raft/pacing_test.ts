@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { Pacing } from "../../lib/raft/pacing.ts";
+
+const OPTIONS = { retransmitMs: 100, commitNoticeMs: 40 };
+
+/** Settles `rounds` round trips, of which one in `every` comes back. */
+function settle(pacing: Pacing, rounds: number, every: number): void {
+  for (let i = 0; i < rounds; i++) pacing.answerSettled(every - 1);
+}
+
+Deno.test("the hedge waits three round trips: guessed, then the first sample, then smoothed", () => {
+  const pacing = new Pacing(OPTIONS);
+  assert.equal(pacing.roundTripMs, 10);
+  assert.equal(pacing.hedgeDelayMs(), 30);
+  pacing.sampleRoundTrip(2);
+  assert.equal(pacing.roundTripMs, 2);
+  pacing.sampleRoundTrip(10);
+  assert.equal(pacing.roundTripMs, 3);
+  assert.equal(pacing.hedgeDelayMs(), 9);
+});
+
+Deno.test("the hedge waits at least 1 ms and at most the retransmit interval", () => {
+  const fast = new Pacing(OPTIONS);
+  fast.sampleRoundTrip(0.1);
+  assert.equal(fast.hedgeDelayMs(), 1);
+  const slow = new Pacing(OPTIONS);
+  slow.sampleRoundTrip(500);
+  assert.equal(slow.hedgeDelayMs(), 100);
+});
+
+Deno.test("heavy loss sends rounds to every follower until the round trips come back again", () => {
+  const pacing = new Pacing(OPTIONS);
+  settle(pacing, 15, 2);
+  pacing.judgeLoss(2, 4);
+  assert.equal(pacing.lossy, false, "judged on too few round trips");
+  settle(pacing, 100, 2);
+  pacing.judgeLoss(2, 1);
+  assert.equal(pacing.lossy, false, "judged with too few followers answering for a majority");
+  pacing.judgeLoss(2, 4);
+  assert.equal(pacing.lossy, true);
+  assert.equal(pacing.sendsToEveryFollower, true);
+  // About 60 % of round trips back: a round to four commits at once 82 % of the
+  // time, between the two thresholds, where the judgement stays as it was.
+  settle(pacing, 14, 1);
+  pacing.judgeLoss(2, 4);
+  assert.equal(pacing.lossy, true, "left the lossy mode without passing its upper threshold");
+  settle(pacing, 300, 1);
+  pacing.judgeLoss(2, 4);
+  assert.equal(pacing.lossy, false);
+  assert.equal(pacing.sendsToEveryFollower, false);
+});
+
+Deno.test("rounds that need hedges send to every follower, and rounds to a bare majority decay it faster", () => {
+  const pacing = new Pacing(OPTIONS);
+  let rounds = 0;
+  while (!pacing.sendsToEveryFollower) {
+    pacing.roundSent(true);
+    pacing.hedged();
+    pacing.hedged();
+    rounds++;
+  }
+  assert.ok(rounds > 10, `two hedges a round crossed the line after ${rounds} rounds`);
+  const toEvery = new Pacing(OPTIONS);
+  const toMajority = new Pacing(OPTIONS);
+  for (const pacing of [toEvery, toMajority]) {
+    for (let i = 0; i < 200; i++) pacing.hedged();
+  }
+  let toEveryRounds = 0;
+  for (; toEvery.sendsToEveryFollower; toEveryRounds++) toEvery.roundSent(false);
+  let toMajorityRounds = 0;
+  for (; toMajority.sendsToEveryFollower; toMajorityRounds++) toMajority.roundSent(true);
+  assert.ok(toEveryRounds > 3 * toMajorityRounds, `${toEveryRounds} against ${toMajorityRounds}`);
+});
+
+Deno.test("a commit notice goes to two followers once any loss is measured", () => {
+  const pacing = new Pacing(OPTIONS);
+  assert.equal(pacing.tellsCommitTwice, false, "no round trip measured yet");
+  settle(pacing, 100, 1);
+  assert.equal(pacing.tellsCommitTwice, false);
+  for (let i = 0; i < 10; i++) {
+    settle(pacing, 9, 1);
+    settle(pacing, 1, 2);
+  }
+  assert.equal(pacing.tellsCommitTwice, true);
+});
+
+Deno.test("a commit notice goes at once only after several sparse proposals", () => {
+  const pacing = new Pacing(OPTIONS);
+  assert.equal(pacing.commitNoticeDelayMs(), 80);
+  for (const at of [0, 50, 100, 150]) pacing.proposed(at);
+  assert.equal(pacing.commitNoticeDelayMs(), 80, "three gaps are too few to judge");
+  pacing.proposed(200);
+  assert.equal(pacing.commitNoticeDelayMs(), 0);
+  pacing.proposed(210);
+  assert.equal(pacing.commitNoticeDelayMs(), 80, "one short gap means a dense stream");
+});
