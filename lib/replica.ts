@@ -76,12 +76,12 @@ const WARM_WINDOW_MS = 300;
 /**
  * Most replicas per processor core for which the warm path runs. Each run costs
  * CPU, which a machine running more processes than it has cores takes from the
- * replicas' real work: 5 replicas and the simulator on 2 cores answered puts
- * about a fifth sooner with it, but 21 on 2 cores (`configs/short/burst-21.json`)
- * took twice as long (BENCHMARKS.md, "The warm path"). Between those the line
- * was not measured; 3 a core keeps the first case in and the second out.
+ * replicas' real work. `simple-2` with more replicas on 2 cores, warm path on
+ * and off alternating (BENCHMARKS.md, "How many replicas a core the warm path
+ * pays for"): put ok p50 lower with it at 9 and 13 replicas (by 0.5 to 0.9 ms),
+ * mixed at 17, higher at 21, where it also slowed gets.
  */
-const WARM_REPLICAS_PER_CORE = 3;
+const WARM_REPLICAS_PER_CORE = 7;
 
 /**
  * How long the shell's timer waits for a deadline: {@linkcode TIMER_LEAD_MS}
