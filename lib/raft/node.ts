@@ -196,8 +196,6 @@ export class RaftNode {
   #commitNoticeAt = Infinity;
   /** What this leader measured of its term, and the pacing it decides. */
   #pacing: Pacing;
-  /** When this node last became leader; an AppendEntries sent before says nothing of the term. */
-  #leaderSince = -Infinity;
   /**
    * When uncommitted entries go to one more follower. It stays set when its
    * round commits, and the next round keeps it if it is sooner than its own
@@ -234,7 +232,8 @@ export class RaftNode {
    */
   constructor(options: RaftOptions) {
     this.#options = resolveRaftOptions(options);
-    this.#pacing = new Pacing(this.#options);
+    // A leader starts its own at its election (`#becomeLeader`).
+    this.#pacing = new Pacing(this.#options, -Infinity);
     this.id = options.id;
     this.peers = [...options.peers];
     this.#followersForMajority = majority(this.peers.length + 1) - 1;
@@ -543,8 +542,7 @@ export class RaftNode {
     this.#tickRole = this.#tickLeader;
     this.#progress = new ProgressTracker(this.peers, this.#log.lastIndex + 1, now);
     this.#replicateToMatchingVoters();
-    this.#pacing = new Pacing(this.#options);
-    this.#leaderSince = now;
+    this.#pacing = new Pacing(this.#options, now);
     this.#hedgeAt = Infinity;
     this.#lastRoundIndex = 0;
     this.#roundToBareMajority = false;
@@ -773,7 +771,7 @@ export class RaftNode {
       if (allKnown || this.#silentFollowers() === 0) this.#awaitingFollowerCommits = false;
       else if (now >= this.#awaitingFollowerCommitsUntil) this.#judgeSilentFollowers(now);
     }
-    if (message.sentAt >= this.#leaderSince) this.#pacing.sampleRoundTrip(now - message.sentAt);
+    this.#pacing.sampleRoundTrip(message.sentAt, now);
     if (message.success) {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#expectRoundPartners(message.matchIndex, now);

@@ -98,9 +98,9 @@ const HEDGE_RATE_WEIGHT = 1 / 32;
  * import assert from "node:assert/strict";
  * import { Pacing } from "./pacing.ts";
  *
- * const pacing = new Pacing({ retransmitMs: 100, commitNoticeMs: 40 });
+ * const pacing = new Pacing({ retransmitMs: 100, commitNoticeMs: 40 }, 0);
  * assert.equal(pacing.hedgeDelayMs(), 30); // a guessed round trip of 10 ms
- * pacing.sampleRoundTrip(2);
+ * pacing.sampleRoundTrip(10, 12); // sent at 10 ms, answered at 12
  * assert.equal(pacing.hedgeDelayMs(), 6);
  * for (let i = 0; i < 64; i++) pacing.answerSettled(1); // one round trip of two comes back
  * pacing.judgeLoss(2, 4);
@@ -109,6 +109,8 @@ const HEDGE_RATE_WEIGHT = 1 / 32;
  */
 export class Pacing {
   readonly #options: PacingOptions;
+  /** When this leader was elected: an AppendEntries sent before says nothing of its term. */
+  readonly #since: number;
   /**
    * Smoothed round trip of an AppendEntries and its reply this term (TCP's SRTT,
    * RFC 6298); `undefined` until the first reply of the term, see
@@ -125,9 +127,13 @@ export class Pacing {
   readonly #proposalGapsMs: number[] = [];
   #lastProposalAt = -Infinity;
 
-  /** @param options The leader's retransmit interval and commit notice delay. */
-  constructor(options: PacingOptions) {
+  /**
+   * @param options The leader's retransmit interval and commit notice delay.
+   * @param since When this leader was elected.
+   */
+  constructor(options: PacingOptions, since: number) {
     this.#options = options;
+    this.#since = since;
   }
 
   /**
@@ -139,13 +145,16 @@ export class Pacing {
   }
 
   /**
-   * Takes one round trip into the smoothed one. The first of a term replaces
+   * Takes one round trip of this term into the smoothed one: an AppendEntries
+   * and its answer, unless it was sent before this leader's election. The first replaces
    * the guess outright, as RFC 6298 does: averaged in at an eighth, a guess of
    * 10 ms took about 13 replies to come within 1.5 ms of a 1.5 ms round trip,
    * and meanwhile the hedges of a term's first puts went three guessed round
    * trips (30 ms) after their rounds instead of about 5 ms.
    */
-  sampleRoundTrip(sampleMs: number): void {
+  sampleRoundTrip(sentAt: number, now: number): void {
+    if (sentAt < this.#since) return;
+    const sampleMs = now - sentAt;
     this.#smoothedRttMs = this.#smoothedRttMs === undefined
       ? sampleMs
       : this.#smoothedRttMs + (sampleMs - this.#smoothedRttMs) / 8;

@@ -9,27 +9,35 @@ function settle(pacing: Pacing, rounds: number, every: number): void {
 }
 
 Deno.test("the hedge waits three round trips: guessed, then the first sample, then smoothed", () => {
-  const pacing = new Pacing(OPTIONS);
+  const pacing = new Pacing(OPTIONS, 0);
   assert.equal(pacing.roundTripMs, 10);
   assert.equal(pacing.hedgeDelayMs(), 30);
-  pacing.sampleRoundTrip(2);
+  pacing.sampleRoundTrip(10, 12);
   assert.equal(pacing.roundTripMs, 2);
-  pacing.sampleRoundTrip(10);
+  pacing.sampleRoundTrip(20, 30);
   assert.equal(pacing.roundTripMs, 3);
   assert.equal(pacing.hedgeDelayMs(), 9);
 });
 
+Deno.test("a round trip begun before the leader's election says nothing of its term", () => {
+  const pacing = new Pacing(OPTIONS, 1000);
+  pacing.sampleRoundTrip(999, 1050);
+  assert.equal(pacing.roundTripMs, 10, "a sample from before the term replaced the guess");
+  pacing.sampleRoundTrip(1000, 1004);
+  assert.equal(pacing.roundTripMs, 4);
+});
+
 Deno.test("the hedge waits at least 1 ms and at most the retransmit interval", () => {
-  const fast = new Pacing(OPTIONS);
-  fast.sampleRoundTrip(0.1);
+  const fast = new Pacing(OPTIONS, 0);
+  fast.sampleRoundTrip(0, 0.1);
   assert.equal(fast.hedgeDelayMs(), 1);
-  const slow = new Pacing(OPTIONS);
-  slow.sampleRoundTrip(500);
+  const slow = new Pacing(OPTIONS, 0);
+  slow.sampleRoundTrip(0, 500);
   assert.equal(slow.hedgeDelayMs(), 100);
 });
 
 Deno.test("heavy loss sends rounds to every follower until the round trips come back again", () => {
-  const pacing = new Pacing(OPTIONS);
+  const pacing = new Pacing(OPTIONS, 0);
   settle(pacing, 15, 2);
   pacing.judgeLoss(2, 4);
   assert.equal(pacing.lossy, false, "judged on too few round trips");
@@ -51,7 +59,7 @@ Deno.test("heavy loss sends rounds to every follower until the round trips come 
 });
 
 Deno.test("rounds that need hedges send to every follower, and rounds to a bare majority decay it faster", () => {
-  const pacing = new Pacing(OPTIONS);
+  const pacing = new Pacing(OPTIONS, 0);
   let rounds = 0;
   while (!pacing.sendsToEveryFollower) {
     pacing.roundSent(true);
@@ -60,8 +68,8 @@ Deno.test("rounds that need hedges send to every follower, and rounds to a bare 
     rounds++;
   }
   assert.ok(rounds > 10, `two hedges a round crossed the line after ${rounds} rounds`);
-  const toEvery = new Pacing(OPTIONS);
-  const toMajority = new Pacing(OPTIONS);
+  const toEvery = new Pacing(OPTIONS, 0);
+  const toMajority = new Pacing(OPTIONS, 0);
   for (const pacing of [toEvery, toMajority]) {
     for (let i = 0; i < 200; i++) pacing.hedged();
   }
@@ -73,7 +81,7 @@ Deno.test("rounds that need hedges send to every follower, and rounds to a bare 
 });
 
 Deno.test("a commit notice goes to two followers once any loss is measured", () => {
-  const pacing = new Pacing(OPTIONS);
+  const pacing = new Pacing(OPTIONS, 0);
   assert.equal(pacing.tellsCommitTwice, false, "no round trip measured yet");
   settle(pacing, 100, 1);
   assert.equal(pacing.tellsCommitTwice, false);
@@ -85,7 +93,7 @@ Deno.test("a commit notice goes to two followers once any loss is measured", () 
 });
 
 Deno.test("a commit notice goes at once only after several sparse proposals", () => {
-  const pacing = new Pacing(OPTIONS);
+  const pacing = new Pacing(OPTIONS, 0);
   assert.equal(pacing.commitNoticeDelayMs(), 80);
   for (const at of [0, 50, 100, 150]) pacing.proposed(at);
   assert.equal(pacing.commitNoticeDelayMs(), 80, "three gaps are too few to judge");
