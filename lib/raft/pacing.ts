@@ -146,11 +146,11 @@ export class Pacing {
 
   /**
    * Takes one round trip of this term into the smoothed one: an AppendEntries
-   * and its answer, unless it was sent before this leader's election. The first replaces
-   * the guess outright, as RFC 6298 does: averaged in at an eighth, a guess of
-   * 10 ms took about 13 replies to come within 1.5 ms of a 1.5 ms round trip,
-   * and meanwhile the hedges of a term's first puts went three guessed round
-   * trips (30 ms) after their rounds instead of about 5 ms.
+   * and its answer, unless it was sent before this leader's election. The
+   * first replaces the guess outright, as RFC 6298 does: averaged in at an
+   * eighth, a guess of 10 ms took about 13 replies to come within 1.5 ms of a
+   * 1.5 ms round trip, and meanwhile the hedges of a term's first puts went
+   * three guessed round trips (30 ms) after their rounds instead of about 5 ms.
    */
   sampleRoundTrip(sentAt: number, now: number): void {
     if (sentAt < this.#since) return;
