@@ -6,14 +6,8 @@
  */
 
 import { peerMessageProblem } from "./_validate.ts";
-import {
-  answeredPrefix,
-  type AnsweredReport,
-  clipAnswered,
-  isAnswered,
-  mergeAnswered,
-  NOTHING_ANSWERED,
-} from "./answered.ts";
+import { type AnsweredReport, mergeAnswered, NOTHING_ANSWERED } from "./answered.ts";
+import { EarlierAnswers } from "./earlier_answers.ts";
 import { RaftLog } from "./log.ts";
 import {
   type AppendEntries,
@@ -66,17 +60,6 @@ const MAX_BROADCAST_BACKLOG = 8;
  * socket overflowed (issue 11). The next batch goes as an acknowledgement frees a slot.
  */
 const MAX_CATCH_UPS_IN_FLIGHT = 4;
-
-/**
- * How long, in election timeouts (`electionTimeoutMaxMs`), a new leader waits at
- * most for silent followers' commit indexes when two or more are silent (see
- * `#judgeSilentFollowers`). A partition that cut the earlier leader off lasted
- * at least the election timeout that elected this leader; the standard configs'
- * partitions last 2 to 5 s, so up to 3.8 s are left after an election, plus
- * one heartbeat interval (400 ms) until the healed followers hear from this
- * leader: two timeouts (4.8 s) cover them.
- */
-const ELECTION_COMMIT_WAIT_TIMEOUTS = 2;
 
 /** What a message tells of the entries answered: a commit index, and maybe an undecided range. */
 function answeredOf(
@@ -176,20 +159,8 @@ export class RaftNode {
   #progress = new ProgressTracker([], 1, 0);
   /** Index of the no-op this leader appended: committed means the term's entry is committed. */
   #termStartIndex = 0;
-  /**
-   * What this leader, a replica that voted for it, or a follower answering
-   * while the election's commit was open knew answered of the earlier terms'
-   * entries.
-   */
-  #electionAnswered: AnsweredReport = NOTHING_ANSWERED;
-  /** Whether this leader waits for followers yet to answer since its election. */
-  #awaitingFollowerCommits = false;
-  /** Followers that answered this leader while the election's commit was open. */
-  #answeredInElectionWindow = new Set<Id>();
-  /** From when this leader stops waiting for the last follower yet to answer. */
-  #awaitingFollowerCommitsUntil = -Infinity;
-  /** When this leader stops waiting for followers yet to answer, however many are silent. */
-  #awaitingFollowerCommitsAtMostUntil = -Infinity;
+  /** What this leader learned, since its election, of the earlier terms' entries answered. */
+  #earlier: EarlierAnswers;
   /** Whether followers were told the commit index since the election's commit closed. */
   #electionCommitTold = false;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
@@ -232,8 +203,15 @@ export class RaftNode {
    */
   constructor(options: RaftOptions) {
     this.#options = resolveRaftOptions(options);
-    // A leader starts its own at its election (`#becomeLeader`).
+    // A leader starts its own of both at its election (`#becomeLeader`).
     this.#pacing = new Pacing(this.#options, -Infinity);
+    this.#earlier = new EarlierAnswers(this.#options, {
+      answered: NOTHING_ANSWERED,
+      lastEarlierIndex: 0,
+      followers: 0,
+      holdsCommand: () => false,
+      now: options.now,
+    });
     this.id = options.id;
     this.peers = [...options.peers];
     this.#followersForMajority = majority(this.peers.length + 1) - 1;
@@ -286,7 +264,7 @@ export class RaftNode {
    * tell. Final once `electionCommitOpen` is `false`.
    */
   get electionAnswered(): AnsweredReport {
-    return this.#electionAnswered;
+    return this.#earlier.known;
   }
 
   /**
@@ -294,19 +272,19 @@ export class RaftNode {
    * {@linkcode RaftNode.electionAnswered}, from the election until every
    * follower answered, some replica knew every earlier entry answered, or
    * `retransmitMs` passed with at most one follower silent (longer when more
-   * are, see `#judgeSilentFollowers`), and the term's first entry committed
-   * (which commits the earlier terms' entries). Each answer carries what the
-   * follower was told of an earlier leader's last commits: a commit notice
-   * reaches one follower (two under heavy loss), and that one, having heard a
-   * leader last, is the last to stop ignoring vote requests, so it rarely
-   * voted. Meanwhile this leader commits and serves as usual, and tells
+   * are, see {@linkcode EarlierAnswers.listening}), and the term's first entry
+   * committed (which commits the earlier terms' entries). Each answer carries
+   * what the follower was told of an earlier leader's last commits: a commit
+   * notice reaches one follower (two under heavy loss), and that one, having
+   * heard a leader last, is the last to stop ignoring vote requests, so it
+   * rarely voted. Meanwhile this leader commits and serves as usual, and tells
    * followers its commit index with the earlier terms' entries it has not
    * decided; its caller holds back its decisions on those.
    * `false` for a follower or candidate.
    */
   get electionCommitOpen(): boolean {
     return this.#role === "leader" &&
-      (this.#awaitingFollowerCommits || this.#log.commitIndex < this.#termStartIndex);
+      (this.#earlier.listening || this.#log.commitIndex < this.#termStartIndex);
   }
 
   /**
@@ -546,18 +524,14 @@ export class RaftNode {
     this.#hedgeAt = Infinity;
     this.#lastRoundIndex = 0;
     this.#roundToBareMajority = false;
-    this.#electionAnswered = clipAnswered(
-      [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
-      this.#log.lastIndex,
-    );
-    this.#answeredInElectionWindow = new Set();
-    // Nothing to learn when the voters knew every earlier entry answered.
-    this.#awaitingFollowerCommits = this.peers.length > 0 &&
-      answeredPrefix(this.#electionAnswered) < this.#log.lastIndex;
+    this.#earlier = new EarlierAnswers(this.#options, {
+      answered: [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
+      lastEarlierIndex: this.#log.lastIndex,
+      followers: this.peers.length,
+      holdsCommand: (index) => this.#log.entryAt(index)?.command !== undefined,
+      now,
+    });
     this.#electionCommitTold = false;
-    this.#awaitingFollowerCommitsUntil = now + this.#options.retransmitMs;
-    this.#awaitingFollowerCommitsAtMostUntil = now +
-      ELECTION_COMMIT_WAIT_TIMEOUTS * this.#options.electionTimeoutMaxMs;
     this.#commitNoticeAt = Infinity;
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
     // entries of earlier terms, and is the "entry of its term" reads wait for.
@@ -761,15 +735,7 @@ export class RaftNode {
     const lost = message.secondCopy === true ? undefined : progress.settleAnswer(message.sentAt);
     if (lost !== undefined) this.#pacing.answerSettled(lost);
     if (this.electionCommitOpen) {
-      const earlierTerms = clipAnswered(
-        answeredOf(message.commitIndex, message.undecided),
-        this.#termStartIndex - 1,
-      );
-      this.#electionAnswered = mergeAnswered(this.#electionAnswered, earlierTerms);
-      this.#answeredInElectionWindow.add(message.src);
-      const allKnown = answeredPrefix(this.#electionAnswered) >= this.#termStartIndex - 1;
-      if (allKnown || this.#silentFollowers() === 0) this.#awaitingFollowerCommits = false;
-      else if (now >= this.#awaitingFollowerCommitsUntil) this.#judgeSilentFollowers(now);
+      this.#earlier.hear(message.src, answeredOf(message.commitIndex, message.undecided), now);
     }
     this.#pacing.sampleRoundTrip(message.sentAt, now);
     if (message.success) {
@@ -845,11 +811,10 @@ export class RaftNode {
    * whether to answer. A successor must not take those for answered.
    */
   #toldAnswered(): AnsweredReport {
-    const commitIndex = this.#log.commitIndex;
-    const from = answeredPrefix(this.#electionAnswered) + 1;
-    const to = this.#termStartIndex - 1;
-    if (!this.electionCommitOpen || from > to) return { commitIndex };
-    return { commitIndex, undecided: [from, to] };
+    return answeredOf(
+      this.#log.commitIndex,
+      this.electionCommitOpen ? this.#earlier.undecided : undefined,
+    );
   }
 
   /**
@@ -1219,9 +1184,7 @@ export class RaftNode {
       this.#becomeFollower(this.#currentTerm, now);
       return;
     }
-    if (this.#awaitingFollowerCommits && now >= this.#awaitingFollowerCommitsUntil) {
-      this.#judgeSilentFollowers(now);
-    }
+    this.#earlier.tick(now);
     if (now >= this.#commitNoticeAt) this.#sendCommitNotice(now);
     if (now >= this.#hedgeAt && this.#appendPending) {
       // The last round is late: the entries held back behind it go out now.
@@ -1309,48 +1272,6 @@ export class RaftNode {
   }
 
   /**
-   * From `retransmitMs` after its election, a leader still waiting for
-   * followers' commit indexes stops once at most one follower is silent: after
-   * a `kill_leader` that is the dead leader, whose knowledge died with it. Two
-   * or more silent suggests a partition that cut the earlier leader off with a
-   * follower, maybe the one it told of its last commit, or a lost answer; the
-   * wait goes on until one more answers (the earlier leader knows all it
-   * answered, the follower what it was told), at most
-   * {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS} election timeouts from the
-   * election, and not at all without a command undecided. Meanwhile the
-   * earlier terms' puts not known answered stay unanswered, and so do gets of
-   * their keys.
-   */
-  #judgeSilentFollowers(now: number): void {
-    const waitedLongest = now >= this.#awaitingFollowerCommitsAtMostUntil;
-    if (this.#silentFollowers() <= 1 || waitedLongest || !this.#commandUndecided()) {
-      this.#awaitingFollowerCommits = false;
-    }
-  }
-
-  /** When the wait for followers' commit indexes must next be judged. */
-  #awaitingFollowerCommitsDeadline(): number {
-    return this.#now < this.#awaitingFollowerCommitsUntil
-      ? this.#awaitingFollowerCommitsUntil
-      : this.#awaitingFollowerCommitsAtMostUntil;
-  }
-
-  /** How many followers have not answered this leader since its election. */
-  #silentFollowers(): number {
-    return this.peers.length - this.#answeredInElectionWindow.size;
-  }
-
-  /** Whether an earlier term's entry not known answered holds a command. */
-  #commandUndecided(): boolean {
-    const from = answeredPrefix(this.#electionAnswered) + 1;
-    for (let index = from; index < this.#termStartIndex; index++) {
-      const undecided = !isAnswered(this.#electionAnswered, index);
-      if (undecided && this.#log.entryAt(index)?.command !== undefined) return true;
-    }
-    return false;
-  }
-
-  /**
    * Whether a follower that lost an AppendEntries or its answer can wait for
    * its next turn instead of a retransmission: once everything it lacks is
    * committed, a resend only gives it a copy, two messages, and new entries go
@@ -1395,10 +1316,11 @@ export class RaftNode {
    * probe, whichever comes first. Neither the lease nor check-quorum counts on
    * it, as a majority answers without it. Not while this leader waits for silent
    * followers' commit indexes: a partition's healed side must hear from it
-   * within a heartbeat interval (see {@linkcode ELECTION_COMMIT_WAIT_TIMEOUTS}).
+   * within a heartbeat interval (see `ELECTION_COMMIT_WAIT_TIMEOUTS` in
+   * earlier_answers.ts).
    */
   #seemsGone(progress: Progress, now: number): boolean {
-    if (this.#awaitingFollowerCommits) return false;
+    if (this.#earlier.listening) return false;
     const silent = progress.lastAckAt + this.#options.electionTimeoutMaxMs <= now;
     return silent && this.#answeringFollowers(now) >= this.#followersForMajority;
   }
@@ -1482,7 +1404,7 @@ export class RaftNode {
       this.#progress.quorumContactAt(this.#now) + this.#options.electionTimeoutMaxMs,
       this.#hedgeAt,
       this.#commitNoticeAt,
-      this.#awaitingFollowerCommits ? this.#awaitingFollowerCommitsDeadline() : Infinity,
+      this.#earlier.deadline(this.#now),
     );
     for (const progress of this.#progress.followers.values()) {
       deadline = Math.min(
