@@ -176,15 +176,18 @@ export interface Voters {
 export function campaign<O>(node: Driven<O>, now: number, options: Voters = {}): number {
   const { voters = ["0001", "0002"], commitIndex = 0, logEnd = [0, 0] } = options;
   const at = Math.max(now, node.ready().deadline);
+  const term = node.currentTerm + 1;
   node.tick(at);
   node.ready();
-  const term = node.currentTerm + 1;
   const [lastLogIndex, lastLogTerm] = logEnd;
   const grant = { dst: "0000", leader: "FFFF", granted: true, lastLogIndex, lastLogTerm } as const;
-  for (const voter of voters) {
-    node.step({ ...grant, src: voter, type: "pre_vote_reply", term, commitIndex: 0 }, at);
+  // A replica at term 0 skips the pre-vote.
+  if (node.role === "pre_candidate") {
+    for (const voter of voters) {
+      node.step({ ...grant, src: voter, type: "pre_vote_reply", term, commitIndex: 0 }, at);
+    }
+    node.ready();
   }
-  node.ready();
   for (const voter of voters) {
     node.step({ ...grant, src: voter, type: "request_vote_reply", term, commitIndex }, at);
   }

@@ -211,6 +211,22 @@ Deno.test("a pre-vote is granted without any state change at the voter", () => {
 });
 
 /**
+ * A replica at term 0 campaigns without a pre-vote: no replica at term 0 has a
+ * leader to lose (a leader's term is at least 1, and its messages raise the
+ * term of those that hear them), so a vote request for term 1 disturbs none. The
+ * first election then costs one round of requests and replies, not two.
+ */
+Deno.test("a replica that never heard of a term campaigns without a pre-vote", () => {
+  const node = makeNode();
+  node.tick(node.ready().deadline);
+  assert.equal(node.role, "candidate");
+  assert.equal(node.currentTerm, 1);
+  const { messages } = node.ready();
+  assert.ok(messages.length > 0);
+  assert.ok(messages.every((m) => m.type === "request_vote" && m.term === 1));
+});
+
+/**
  * A pre-candidate becomes candidate only with a majority of pre-votes, and the
  * vote replies of its voters carry their commit index. Thesis §9.6.
  */
@@ -241,11 +257,6 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
 Deno.test("a candidate that hears from a leader of its term becomes follower", () => {
   const node = makeNode();
   node.tick(node.ready().deadline);
-  node.step({ ...GRANT_FROM_0001, type: "pre_vote_reply", term: 1, commitIndex: 0 }, 2_000);
-  node.step(
-    { ...GRANT_FROM_0001, src: "0002", type: "pre_vote_reply", term: 1, commitIndex: 0 },
-    2_000,
-  );
   assert.equal(node.role, "candidate");
   deliver(node, appendEntries("0003", { term: 1, sentAt: 2_001 }), 2_001);
   assert.equal(node.role, "follower");
@@ -275,11 +286,11 @@ Deno.test("a candidate asks again only the peers that have not answered", () => 
   const start = node.ready().deadline;
   node.tick(start);
   node.ready();
-  const refusal = { ...GRANT_FROM_0001, granted: false, type: "pre_vote_reply" } as const;
-  node.step({ ...refusal, term: 0, commitIndex: 0 }, start + 10);
+  const refusal = { ...GRANT_FROM_0001, granted: false, type: "request_vote_reply" } as const;
+  node.step({ ...refusal, term: 1, commitIndex: 0 }, start + 10);
   node.tick(start + 100);
   const asked = node.ready().messages.map((m) => `${m.type}:${m.dst}`);
-  assert.deepEqual(asked, ["pre_vote:0002", "pre_vote:0003", "pre_vote:0004"]);
+  assert.deepEqual(asked, ["request_vote:0002", "request_vote:0003", "request_vote:0004"]);
   assert.ok(node.ready().deadline >= start + 300, "the second wait doubles");
 });
 
