@@ -167,7 +167,7 @@ export interface Voters {
 
 /**
  * Makes the node leader: lets its election timer fire, then grants its pre-vote
- * and vote from two voters (a majority of five with itself).
+ * (none at term 0) and vote from two voters (a majority of five with itself).
  *
  * @param now When to start; must be past any leader contact by the minimum election timeout.
  * @param options The voters and what they report; by default `0001` and `0002`, empty logs.
