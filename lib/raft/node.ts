@@ -914,7 +914,7 @@ export class RaftNode {
   #expectRoundPartners(matchIndex: number, now: number): void {
     const roundOpen = this.#log.commitIndex < this.#lastRoundIndex;
     if (!this.#roundToBareMajority || !roundOpen || matchIndex < this.#lastRoundIndex) return;
-    this.#hedgeAt = Math.min(this.#hedgeAt, now + Math.max(1, this.#pacing.roundTripMs));
+    this.#hedgeAt = Math.min(this.#hedgeAt, now + this.#pacing.partnerHedgeDelayMs());
   }
 
   /**

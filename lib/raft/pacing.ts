@@ -170,6 +170,16 @@ export class Pacing {
   }
 
   /**
+   * How long the hedge waits after an acknowledgement that leaves a round to a
+   * bare majority one short: its targets got the round at the same moment, so
+   * the other acknowledgement comes within about a round trip or was lost.
+   * One smoothed round trip, at least 1 ms.
+   */
+  partnerHedgeDelayMs(): number {
+    return Math.max(1, this.roundTripMs);
+  }
+
+  /**
    * Records an answer to an AppendEntries that asked for one, after the
    * requests to the same follower it shows lost.
    *

@@ -27,6 +27,16 @@ Deno.test("a round trip begun before the leader's election says nothing of its t
   assert.equal(pacing.roundTripMs, 4);
 });
 
+Deno.test("after a round's first acknowledgement, the hedge waits one round trip, at least 1 ms", () => {
+  const pacing = new Pacing(OPTIONS, 0);
+  assert.equal(pacing.partnerHedgeDelayMs(), 10, "the guessed round trip");
+  pacing.sampleRoundTrip(0, 4);
+  assert.equal(pacing.partnerHedgeDelayMs(), 4);
+  const fast = new Pacing(OPTIONS, 0);
+  fast.sampleRoundTrip(0, 0.1);
+  assert.equal(fast.partnerHedgeDelayMs(), 1);
+});
+
 Deno.test("the hedge waits at least 1 ms and at most the retransmit interval", () => {
   const fast = new Pacing(OPTIONS, 0);
   fast.sampleRoundTrip(0, 0.1);
