@@ -3,6 +3,13 @@ import { Pacing } from "../../lib/raft/pacing.ts";
 
 const OPTIONS = { retransmitMs: 100, commitNoticeMs: 40 };
 
+/** A leader's pacing whose first round trip took `ms`. */
+function measured(ms: number): Pacing {
+  const pacing = new Pacing(OPTIONS, 0);
+  pacing.sampleRoundTrip(0, ms);
+  return pacing;
+}
+
 /** Settles `rounds` round trips, of which one in `every` comes back. */
 function settle(pacing: Pacing, rounds: number, every: number): void {
   for (let i = 0; i < rounds; i++) pacing.answerSettled(every - 1);
@@ -28,22 +35,14 @@ Deno.test("a round trip begun before the leader's election says nothing of its t
 });
 
 Deno.test("after a round's first acknowledgement, the hedge waits one round trip, at least 1 ms", () => {
-  const pacing = new Pacing(OPTIONS, 0);
-  assert.equal(pacing.partnerHedgeDelayMs(), 10, "the guessed round trip");
-  pacing.sampleRoundTrip(0, 4);
-  assert.equal(pacing.partnerHedgeDelayMs(), 4);
-  const fast = new Pacing(OPTIONS, 0);
-  fast.sampleRoundTrip(0, 0.1);
-  assert.equal(fast.partnerHedgeDelayMs(), 1);
+  assert.equal(new Pacing(OPTIONS, 0).partnerHedgeDelayMs(), 10, "the guessed round trip");
+  assert.equal(measured(4).partnerHedgeDelayMs(), 4);
+  assert.equal(measured(0.1).partnerHedgeDelayMs(), 1);
 });
 
 Deno.test("the hedge waits at least 1 ms and at most the retransmit interval", () => {
-  const fast = new Pacing(OPTIONS, 0);
-  fast.sampleRoundTrip(0, 0.1);
-  assert.equal(fast.hedgeDelayMs(), 1);
-  const slow = new Pacing(OPTIONS, 0);
-  slow.sampleRoundTrip(0, 500);
-  assert.equal(slow.hedgeDelayMs(), 100);
+  assert.equal(measured(0.1).hedgeDelayMs(), 1);
+  assert.equal(measured(500).hedgeDelayMs(), 100);
 });
 
 Deno.test("heavy loss sends rounds to every follower until the round trips come back again", () => {
