@@ -376,3 +376,44 @@ Deno.test("an idle leader with a bare majority alive keeps its role under 30 % l
   assert.equal(leader.role, "leader");
   assert.equal(leader.currentTerm, term);
 });
+
+/**
+ * At the shipped timing a follower hears from an idle leader twice per minimum
+ * election timeout with room to spare, so losing one heartbeat never lets its
+ * timer fire. Each follower draws its timeout once a term, so the test loses
+ * one heartbeat to each follower of twenty clusters: at 650 ms, two intervals
+ * pass 1200 ms, and some of the eighty followers campaigned.
+ */
+Deno.test("at the shipped timing a follower that loses one heartbeat does not campaign", () => {
+  const shipped = resolveRaftOptions({ id: "0000", peers: [], now: 0, random: Math.random });
+  const { electionTimeoutMinMs, electionTimeoutMaxMs, heartbeatIntervalMs, leaseMs } = shipped;
+  for (let seed = 1; seed <= 20; seed++) {
+    const net = new Network({
+      size: 5,
+      seed,
+      electionTimeoutMinMs,
+      electionTimeoutMaxMs,
+      heartbeatIntervalMs,
+      leaseMs,
+    });
+    const leader = net.elect();
+    const term = leader.currentTerm;
+    const campaigners = new Set<string>();
+    net.onFlush = (from, messages) => {
+      if (messages.some((m) => m.type === "pre_vote" || m.type === "request_vote")) {
+        campaigners.add(from);
+      }
+    };
+    for (const follower of net.ids.filter((id) => id !== leader.id)) {
+      let dropped = false;
+      net.filter = (message, to) => {
+        if (dropped || to !== follower || message.type !== "append_entries") return true;
+        dropped = true;
+        return false;
+      };
+      net.runFor(electionTimeoutMaxMs);
+    }
+    assert.deepEqual([...campaigners], [], `seed ${seed}`);
+    assert.equal(leader.currentTerm, term);
+  }
+});
