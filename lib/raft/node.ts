@@ -1317,7 +1317,7 @@ export class RaftNode {
    * {@linkcode RaftNode.#answeringFollowers}) make a majority without it. It is
    * dead or cut off, and the heartbeats it would get are lost, so it hears from
    * this leader once per maximum election timeout instead (a killed leader cost
-   * its successor one AppendEntries every heartbeat interval, 400 ms then, until
+   * its successor one AppendEntries a heartbeat interval, then 400 ms, until
    * the run ended, 6 % of advanced-2's messages). If it is alive, its own
    * election timeout has run out, so it campaigns, and its vote request gets an
    * AppendEntries back at once (`#handleVoteRequest`): it rejoins at its next
