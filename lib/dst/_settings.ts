@@ -42,8 +42,7 @@ export function defaultSteps(profile: DstProfile): number {
  */
 export function drawTiming(prng: Prng, profile: DstProfile): Timing {
   const electionTimeoutMinMs = prng.pick([150, 300, 600, 600]);
-  // A quarter to a half of it: the default, 550 ms of 1200, is 0.46.
-  const heartbeatIntervalMs = Math.round(electionTimeoutMinMs / prng.float(2, 4));
+  const heartbeatIntervalMs = Math.round(electionTimeoutMinMs / prng.float(2.5, 4));
   const timing = {
     electionTimeoutMinMs,
     electionTimeoutMaxMs: Math.round(electionTimeoutMinMs * prng.float(1.3, 2.5)),

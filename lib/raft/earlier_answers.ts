@@ -32,7 +32,7 @@ import type { ResolvedRaftOptions } from "./options.ts";
  * {@linkcode EarlierAnswers.listening}). A partition that cut the earlier leader
  * off lasted at least the election timeout that elected this leader; the
  * standard configs' partitions last 2 to 5 s, so up to 3.8 s are left after an
- * election, plus one heartbeat interval (550 ms) until the healed followers hear
+ * election, plus one heartbeat interval (400 ms) until the healed followers hear
  * from this leader: two timeouts (4.8 s) cover them.
  */
 export const ELECTION_COMMIT_WAIT_TIMEOUTS = 2;

@@ -1317,12 +1317,12 @@ export class RaftNode {
    * {@linkcode RaftNode.#answeringFollowers}) make a majority without it. It is
    * dead or cut off, and the heartbeats it would get are lost, so it hears from
    * this leader once per maximum election timeout instead (a killed leader cost
-   * its successor one AppendEntries a heartbeat interval, then 400 ms, until
-   * the run ended, 6 % of advanced-2's messages). If it is alive, its own
-   * election timeout has run out, so it campaigns, and its vote request gets an
-   * AppendEntries back at once (`#handleVoteRequest`): it rejoins at its next
-   * campaign or the next probe, whichever comes first. Neither the lease nor
-   * check-quorum counts on it, as a majority answers without it. Not while this leader waits for silent
+   * its successor one AppendEntries every 400 ms until the run ended, 6 % of
+   * advanced-2's messages). If it is alive, its own election timeout has run
+   * out, so it campaigns, and its vote request gets an AppendEntries back at
+   * once (`#handleVoteRequest`): it rejoins at its next campaign or the next
+   * probe, whichever comes first. Neither the lease nor check-quorum counts on
+   * it, as a majority answers without it. Not while this leader waits for silent
    * followers' commit indexes: a partition's healed side must hear from it
    * within a heartbeat interval (see `ELECTION_COMMIT_WAIT_TIMEOUTS` in
    * earlier_answers.ts).
@@ -1349,17 +1349,15 @@ export class RaftNode {
    * answered for that long either, and this leader is not cut off (nothing it
    * sent has waited long unanswered, see {@linkcode RaftNode.isCutOff}).
    * Check-quorum steps down after `electionTimeoutMaxMs` without a majority,
-   * and heartbeats alone give four chances in that time (six at the earlier
-   * interval of 400 ms). With two live followers of four at 30 % loss a round
-   * trip comes back 49 % of the time; with 400 ms heartbeats each of the two
-   * missed six in a row 1.8 % of the time (0.51^6), and an idle leader stepped
-   * down about once every 16 s though both were there (BENCHMARKS.md). Asked
-   * every 100 ms from the second interval on (the 1100th ms), a follower has
-   * about fifteen chances instead (0.51^15, about 4 in 100,000); a probe of
-   * eighteen chances (from the 800th ms at 400 ms) saw no step-down. A
-   * follower silent for longer than `electionTimeoutMaxMs` keeps its usual
-   * interval: it is most likely dead, and the leader has had a majority without
-   * it all that time.
+   * and heartbeats alone give six chances in that time. With two live followers
+   * of four at 30 % loss a round trip comes back 49 % of the time, each of the
+   * two misses six in a row 1.8 % of the time (0.51^6), and an idle leader
+   * stepped down about once every 16 s though both were there (BENCHMARKS.md).
+   * Asked every 100 ms from the 800th ms on, a follower has about eighteen
+   * chances instead (0.51^18, about 6 in a million); the same probe saw no
+   * step-down. A follower silent for longer than `electionTimeoutMaxMs` keeps its
+   * usual interval: it is most likely dead, and the leader has had a majority
+   * without it all that time.
    */
   #contactFading(progress: Progress, now: number): boolean {
     if (this.#answeredRecently(progress, now)) return false;

@@ -48,7 +48,7 @@ export interface RaftOptions {
    * An AppendEntries with entries counts as one. While no majority has answered
    * for two of these intervals, a silent follower is asked every `retransmitMs`
    * instead, so lost answers do not trip check-quorum.
-   * @default {550}
+   * @default {400}
    */
   heartbeatIntervalMs?: number;
   /**
@@ -107,21 +107,11 @@ export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
  */
 export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
   // The timing, derived from what an idle cluster costs. Each follower hears a
-  // heartbeat every 550 ms, two per minimum election timeout (1200 ms) with 100
-  // ms to spare, so one lost causes no election. Two lost in a row (2 % of the
-  // time at 15 % loss, 9 % at 30 %) may let a follower's timer fire; its
-  // pre-vote is refused by the followers that heard the leader, so it costs a
-  // few messages and no term. A heartbeat round to four followers is six
-  // messages (two answer, see RaftNode's quiet heartbeats), 11 a second. At 400
-  // ms (three per minimum election timeout, 15 a second) the virtual clock
-  // (BENCHMARKS.md) gave simple-1 927 messages a run against 760, advanced-3
-  // 2258 against 2153, the same latencies, and 14 pre-votes a run on advanced-3
-  // against 25. The lease is 80 % of the minimum election timeout (thesis
-  // §6.4.1), 960 ms: a round's answers keep it valid until the next round's
-  // come back, which have 410 ms to; after a failed round gets wait for a
-  // ReadIndex round until one answers (advanced-3, 30 % loss: 9.6 % of gets
-  // took over 1.5 ms against 8.7 % at 400 ms). Check-quorum waits the maximum,
-  // 2400 ms (see RaftNode's #contactFading).
+  // heartbeat every 400 ms, three per minimum election timeout (1200 ms), so two
+  // lost in a row still cause no election; a heartbeat round to four followers
+  // is six messages (two answer, see RaftNode's quiet heartbeats), 15 a second.
+  // The lease is 80 % of the minimum election timeout (thesis §6.4.1), 960 ms:
+  // two rounds' answers keep it valid. Check-quorum waits the maximum, 2400 ms.
   // A commit notice costs one message, none when the next AppendEntries leaves
   // first. In a stream of requests 60 ms apart (the busiest standard configs),
   // one in five a get, the next put comes 60 ms later four times in five and
@@ -135,7 +125,7 @@ export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
   const resolved: ResolvedRaftOptions = {
     electionTimeoutMinMs: 1200,
     electionTimeoutMaxMs: 2400,
-    heartbeatIntervalMs: 550,
+    heartbeatIntervalMs: 400,
     leaseMs: 960,
     retransmitMs: 100,
     commitNoticeMs: 70,
