@@ -1349,13 +1349,14 @@ export class RaftNode {
    * answered for that long either, and this leader is not cut off (nothing it
    * sent has waited long unanswered, see {@linkcode RaftNode.isCutOff}).
    * Check-quorum steps down after `electionTimeoutMaxMs` without a majority,
-   * and heartbeats alone give six chances in that time. With two live followers
-   * of four at 30 % loss a round trip comes back 49 % of the time, each of the
-   * two misses six in a row 1.8 % of the time (0.51^6), and an idle leader
-   * stepped down about once every 16 s though both were there (BENCHMARKS.md).
-   * Asked every 100 ms from the 800th ms on, a follower has about eighteen
-   * chances instead (0.51^18, about 6 in a million); the same probe saw no
-   * step-down. A follower silent for longer than `electionTimeoutMaxMs` keeps its
+   * and heartbeats alone give five chances in that time (at 400, 800, 1200,
+   * 1600 and 2000 ms; the sixth leaves as it steps down). With two live
+   * followers of four at 30 % loss a round trip comes back 49 % of the time,
+   * each of the two misses five in a row 3.5 % of the time (0.51^5), and an
+   * idle leader stepped down about once every 16 s though both were there
+   * (BENCHMARKS.md). Asked every 100 ms from the 800th ms on, a follower has
+   * seventeen chances instead (0.51^17, about 1 in 100,000); the same probe saw
+   * no step-down. A follower silent for longer than `electionTimeoutMaxMs` keeps its
    * usual interval: it is most likely dead, and the leader has had a majority
    * without it all that time.
    */
