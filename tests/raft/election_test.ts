@@ -347,6 +347,22 @@ Deno.test("a leader that has not heard from a majority lately asks the silent fo
   assert.equal(leader.role, "leader");
 });
 
+/** The timing the replica ships with, not the tests' own. */
+const SHIPPED = resolveRaftOptions({ id: "0000", peers: [], now: 0, random: Math.random });
+
+/** A 5-replica test network at the shipped timing. */
+function networkAtShippedTiming(seed: number): Network {
+  const { electionTimeoutMinMs, electionTimeoutMaxMs, heartbeatIntervalMs, leaseMs } = SHIPPED;
+  return new Network({
+    size: 5,
+    seed,
+    electionTimeoutMinMs,
+    electionTimeoutMaxMs,
+    heartbeatIntervalMs,
+    leaseMs,
+  });
+}
+
 /**
  * Under heavy loss, with only as many live followers as a majority needs, an
  * idle leader keeps its role: check-quorum waits the maximum election timeout,
@@ -355,16 +371,7 @@ Deno.test("a leader that has not heard from a majority lately asks the silent fo
  * leader about once in 16 s at the shipped timing.
  */
 Deno.test("an idle leader with a bare majority alive keeps its role under 30 % loss", () => {
-  const shipped = resolveRaftOptions({ id: "0000", peers: [], now: 0, random: Math.random });
-  const { electionTimeoutMinMs, electionTimeoutMaxMs, heartbeatIntervalMs, leaseMs } = shipped;
-  const net = new Network({
-    size: 5,
-    seed: 1,
-    electionTimeoutMinMs,
-    electionTimeoutMaxMs,
-    heartbeatIntervalMs,
-    leaseMs,
-  });
+  const net = networkAtShippedTiming(1);
   const leader = net.elect();
   const [dead1, dead2] = net.ids.filter((id) => id !== leader.id);
   net.kill(dead1 as string);
@@ -385,17 +392,8 @@ Deno.test("an idle leader with a bare majority alive keeps its role under 30 % l
  * pass 1200 ms, and some of the eighty followers campaigned.
  */
 Deno.test("at the shipped timing a follower that loses one heartbeat does not campaign", () => {
-  const shipped = resolveRaftOptions({ id: "0000", peers: [], now: 0, random: Math.random });
-  const { electionTimeoutMinMs, electionTimeoutMaxMs, heartbeatIntervalMs, leaseMs } = shipped;
   for (let seed = 1; seed <= 20; seed++) {
-    const net = new Network({
-      size: 5,
-      seed,
-      electionTimeoutMinMs,
-      electionTimeoutMaxMs,
-      heartbeatIntervalMs,
-      leaseMs,
-    });
+    const net = networkAtShippedTiming(seed);
     const leader = net.elect();
     const term = leader.currentTerm;
     const campaigners = new Set<string>();
@@ -411,7 +409,7 @@ Deno.test("at the shipped timing a follower that loses one heartbeat does not ca
         dropped = true;
         return false;
       };
-      net.runFor(electionTimeoutMaxMs);
+      net.runFor(SHIPPED.electionTimeoutMaxMs);
     }
     assert.deepEqual([...campaigners], [], `seed ${seed}`);
     assert.equal(leader.currentTerm, term);
