@@ -1356,9 +1356,9 @@ export class RaftNode {
    * idle leader stepped down about once every 16 s though both were there
    * (BENCHMARKS.md). Asked every 100 ms from the 800th ms on, a follower has
    * seventeen chances instead (0.51^17, about 1 in 100,000); the same probe saw
-   * no step-down. A follower silent for longer than `electionTimeoutMaxMs` keeps its
-   * usual interval: it is most likely dead, and the leader has had a majority
-   * without it all that time.
+   * no step-down. A follower silent for longer than `electionTimeoutMaxMs`
+   * keeps its usual interval: it is most likely dead, and the leader has had a
+   * majority without it all that time.
    */
   #contactFading(progress: Progress, now: number): boolean {
     if (this.#answeredRecently(progress, now)) return false;
