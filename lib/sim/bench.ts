@@ -38,6 +38,7 @@ import {
   sampleOf,
   summarizeConfig,
   summarizeFloor,
+  tierRunsTable,
   tiersLine,
 } from "./bench_table.ts";
 import { loadConfig, type SimConfig } from "./config.ts";
@@ -202,6 +203,9 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
   const report = benchJson(summaries, floors);
   const lines = options.virtual ? [VIRTUAL_NOTE, ""] : [];
   lines.push(...configTable(summaries), "", tiersLine(summaries), duplicatesLine(summaries));
+  if (summaries.some((summary) => summary.runs > 1)) {
+    lines.push("", "Runs by tier:", "", ...tierRunsTable(summaries));
+  }
   lines.push("", "Messages per put answered ok:", "", ...mechanismTable(summaries));
   if (floors.length > 0) lines.push("", ...floorTable(floors));
   console.log(lines.join("\n"));

@@ -168,6 +168,23 @@ export function median(values: readonly (number | null)[]): number | null {
   return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] as number) + upper) / 2;
 }
 
+/** A count for each tier, indexed by {@linkcode Tier}. */
+export type TierCounts = [number, number, number, number];
+
+/** The value of a metric in one run (latency in seconds). */
+function valueOf(sample: RunSample, metric: Metric): number {
+  switch (metric) {
+    case "total_msgs":
+      return sample.totalMsgs;
+    case "failures":
+      return sample.failures;
+    case "duplicates":
+      return sample.duplicates;
+    case "median_latency":
+      return sample.medianLatencyS;
+  }
+}
+
 /** One standard config's runs, summarized. */
 export interface ConfigSummary {
   /** The config's name, e.g. `simple-1`. */
@@ -183,6 +200,13 @@ export interface ConfigSummary {
   duplicatesInAllRuns: number;
   /** The tier of each median, by the config's thresholds. */
   tiers: Record<Metric, Tier>;
+  /**
+   * Per metric, how many runs fell in each tier by their own value: a median in Bonus
+   * can hide the runs that missed it, which decide what one run of the grader earns.
+   */
+  tierRuns: Record<Metric, TierCounts>;
+  /** Runs with every metric at Full credit or better. */
+  runsFullOrBetter: number;
   /** Whether each metric's bonus can be reached at all (a threshold of 0 cannot). */
   bonusReachable: Record<Metric, boolean>;
   putOkP50S: number | null;
@@ -223,15 +247,20 @@ export function summarizeConfig(
   samples: readonly RunSample[],
 ): ConfigSummary {
   if (samples.length === 0) throw new RangeError(`${config}: no runs to summarize`);
-  const of = (pick: (sample: RunSample) => number): number => median(samples.map(pick)) as number;
-  const medians: Record<Metric, number> = {
-    total_msgs: of((sample) => sample.totalMsgs),
-    failures: of((sample) => sample.failures),
-    duplicates: of((sample) => sample.duplicates),
-    median_latency: of((sample) => sample.medianLatencyS),
-  };
   const perMetric = <T>(value: (metric: Metric) => T): Record<Metric, T> =>
     Object.fromEntries(METRICS.map((metric) => [metric, value(metric)])) as Record<Metric, T>;
+  const medians = perMetric((metric) =>
+    median(samples.map((sample) => valueOf(sample, metric))) as number
+  );
+  const tierOfRun = (sample: RunSample, metric: Metric) =>
+    tierOf(valueOf(sample, metric), benchmarks[metric]);
+  const tierRuns = perMetric((metric) => {
+    const counts: TierCounts = [0, 0, 0, 0];
+    for (const sample of samples) counts[tierOfRun(sample, metric)]++;
+    return counts;
+  });
+  const fullOrBetter = (sample: RunSample) =>
+    METRICS.every((metric) => tierOfRun(sample, metric) <= 1);
   return {
     config,
     runs: samples.length,
@@ -240,12 +269,14 @@ export function summarizeConfig(
     medians,
     duplicatesInAllRuns: samples.reduce((sum, sample) => sum + sample.duplicates, 0),
     tiers: perMetric((metric) => tierOf(medians[metric], benchmarks[metric])),
+    tierRuns,
+    runsFullOrBetter: samples.filter(fullOrBetter).length,
     // Every metric is at least 0 and the comparison is strict, so only a positive bonus
     // threshold can be beaten (PROTOCOL.md section 5).
     bonusReachable: perMetric((metric) => benchmarks[metric][0] > 0),
     putOkP50S: median(samples.map((sample) => sample.putOkP50S)),
     getOkP50S: median(samples.map((sample) => sample.getOkP50S)),
-    putsOk: of((sample) => sample.putsOk),
+    putsOk: median(samples.map((sample) => sample.putsOk)) as number,
     perPutOk: perPutOk(samples),
     seeds: samples.map((sample) => sample.seed),
   };
@@ -522,6 +553,44 @@ export function duplicatesLine(summaries: readonly ConfigSummary[]): string {
 }
 
 /**
+ * How the runs fell, tier by tier: per config and metric, the runs in each tier by their
+ * own value (tiers no run fell in left out), and the runs with every metric at Full
+ * credit or better. The config table grades medians; this says how often one run, which
+ * is what the course grades, earns a bonus or falls short.
+ *
+ * @param summaries One per config, in the order to print.
+ * @returns The Markdown lines.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type TierCounts, tierRunsTable } from "./bench_table.ts";
+ * const full: TierCounts = [0, 10, 0, 0];
+ * const [, , row] = tierRunsTable([{ config: "unreliable-3", runs: 10, runsFullOrBetter: 10,
+ *   tierRuns: { total_msgs: [9, 1, 0, 0], failures: full, duplicates: full, median_latency: full },
+ * }]);
+ * assert.ok(row?.startsWith("| unreliable-3 | 10   | 9 Bonus, 1 Full | 10 Full  |"));
+ * ```
+ */
+export function tierRunsTable(
+  summaries: readonly Pick<ConfigSummary, "config" | "runs" | "tierRuns" | "runsFullOrBetter">[],
+): string[] {
+  // "No credit" in full: "1 No" would read as a count.
+  const name = (tier: Tier) => tier === 3 ? TIER_NAMES[tier] : tierName(tier);
+  const cell = (counts: Readonly<TierCounts>) =>
+    counts.flatMap((runs, tier) => runs > 0 ? [`${runs} ${name(tier as Tier)}`] : []).join(", ");
+  const rows = summaries.map((summary) => [
+    summary.config,
+    String(summary.runs),
+    ...METRICS.map((metric) => cell(summary.tierRuns[metric])),
+    `${summary.runsFullOrBetter}/${summary.runs}`,
+  ]);
+  return markdownTable(
+    ["config", "runs", "messages", "failures", "duplicates", "median", "all Full or better"],
+    rows,
+  );
+}
+
+/**
  * The message budget per put: per config, the median puts answered ok and, per
  * mechanism, the median messages per put answered ok, with two decimals.
  *
@@ -598,6 +667,8 @@ export function benchJson(
       medians: summary.medians,
       duplicates_in_all_runs: summary.duplicatesInAllRuns,
       tiers: summary.tiers,
+      tier_runs: summary.tierRuns,
+      runs_full_or_better: summary.runsFullOrBetter,
       put_ok_p50: summary.putOkP50S,
       get_ok_p50: summary.getOkP50S,
       puts_ok: summary.putsOk,

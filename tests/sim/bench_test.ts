@@ -16,6 +16,7 @@ import {
   type RunSample,
   summarizeConfig,
   summarizeFloor,
+  tierRunsTable,
   tiersLine,
 } from "../../lib/sim/bench_table.ts";
 import { loadConfig, type Metric, type Tiers } from "../../lib/sim/config.ts";
@@ -91,6 +92,41 @@ Deno.test("the duplicates line counts every run's duplicates, which medians of 0
   assert.equal(rare.medians.duplicates, 0);
   assert.equal(duplicatesLine([none, rare]), "Duplicates in all runs: 2 (advanced-3 2).");
   assert.equal(duplicatesLine([none]), "Duplicates in all runs: none.");
+});
+
+Deno.test("a config summary counts the runs in each tier by their own values", () => {
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    sample({ totalMsgs: 1100, medianLatencyS: 0.0003 }),
+    sample({ totalMsgs: 1150, medianLatencyS: 0.0009 }),
+    sample({ totalMsgs: 3100, duplicates: 2, medianLatencyS: 0.0009 }),
+    sample({ totalMsgs: 1199, failures: 1, medianLatencyS: 0.06 }),
+  ]);
+  assert.equal(summary.tiers.total_msgs, 0);
+  assert.deepEqual(summary.tierRuns, {
+    total_msgs: [3, 0, 1, 0],
+    failures: [0, 3, 1, 0],
+    duplicates: [0, 3, 1, 0],
+    median_latency: [1, 2, 0, 1],
+  });
+  assert.equal(summary.runsFullOrBetter, 2);
+});
+
+Deno.test("the table of runs by tier lists each metric's tiers that runs fell in", () => {
+  const summary = summarizeConfig("simple-1", SIMPLE_1, [
+    sample({ totalMsgs: 1100 }),
+    sample({ totalMsgs: 1300, failures: 2 }),
+  ]);
+  const lines = tierRunsTable([summary]);
+  assert.match(lines[0] ?? "", /^\| config +\| runs \| messages .*\| all Full or better \|$/);
+  assert.equal(
+    lines[2]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
+    "simple-1;2;1 Bonus, 1 Full;1 Full, 1 No credit;2 Full;2 Full;1/2",
+  );
+  const json = benchJson([summary], []) as {
+    configs: { tier_runs: Record<string, number[]>; runs_full_or_better: number }[];
+  };
+  assert.deepEqual(json.configs[0]?.tier_runs.failures, [0, 1, 0, 1]);
+  assert.equal(json.configs[0]?.runs_full_or_better, 1);
 });
 
 Deno.test("a config summary counts passing and linearizable runs apart", () => {
