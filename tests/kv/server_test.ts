@@ -12,8 +12,8 @@ import {
 } from "../raft/_drive.ts";
 import type { ClientRequest, OutboundMessage, PutCommand } from "../../lib/kv/messages.ts";
 
-function request(type: "get" | "put", mid: string): ClientRequest {
-  const base = { src: "0100", dst: "0000", leader: "FFFF", MID: mid, key: "k" };
+function request(type: "get" | "put", mid: string, key = "k"): ClientRequest {
+  const base = { src: "0100", dst: "0000", leader: "FFFF", MID: mid, key };
   return type === "get" ? { ...base, type } : { ...base, type, value: "v" };
 }
 
@@ -279,7 +279,7 @@ Deno.test("a new leader answers an earlier term's put once every follower report
     answer("0001", 0, at + 1);
     assert.deepEqual(repliesIn(answer("0002", 0, at + 1)), [], "committed, not yet answered");
     assert.equal(node.commitIndex, 2);
-    assert.deepEqual(repliesIn(deliver(node, request("put", "q"), at + 2)), []);
+    assert.deepEqual(repliesIn(deliver(node, request("put", "q", "other"), at + 2)), []);
     const qAcks = ["0001", "0002"].map((peer) =>
       deliver(node, appendReply(peer, { term: 2, matchIndex: 3, sentAt: at + 2 }), at + 3)
     );
@@ -295,6 +295,32 @@ Deno.test("a new leader answers an earlier term's put once every follower report
       assert.deepEqual(decided, ["ok:0000", "ok:0000"], "the put, then the get");
     }
   }
+});
+
+/**
+ * A client is answered for its puts of one key in the log's order: the course's
+ * client takes the last put answered ok for the key's value (PROTOCOL.md section
+ * 4), so a put of this term answered before an undecided earlier put of its key
+ * made the next get's value "incorrect". The earlier put is answered at once,
+ * before the later one, and a get of the key that waited is answered after both.
+ */
+Deno.test("a new leader answers an undecided put before a later put of the same key", () => {
+  const node = makeReplica();
+  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
+  seedLog(node, 1, [{ term: 1, command: put }], 0);
+  const at = campaign(node, 2_000);
+  node.ready();
+  const answer = (peer: string, matchIndex: number, now: number) =>
+    deliver(node, appendReply(peer, { term: 2, matchIndex, commitIndex: 0, sentAt: now }), now);
+  answer("0001", 2, at + 1);
+  assert.deepEqual(repliesIn(answer("0002", 2, at + 1)), [], "committed, not yet decided");
+  assert.deepEqual(repliesIn(deliver(node, request("get", "g"), at + 2)), [], "the get waits");
+  deliver(node, request("put", "q"), at + 3);
+  const answers = ["0001", "0002"].flatMap((peer) => answer(peer, 3, at + 4));
+  const replies = answers.flatMap((m) =>
+    "MID" in m && m.dst === "0100" ? [`${m.type}:${m.MID}`] : []
+  );
+  assert.deepEqual(replies, ["ok:p", "ok:q", "ok:g"]);
 });
 
 /**
