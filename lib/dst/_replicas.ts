@@ -190,6 +190,10 @@ export class ReplicaDriver {
       );
     }
     const world = this.#world;
+    const wrongValue = world.workload.observeSent(message);
+    if (wrongValue !== undefined) {
+      throw new InvariantViolation("get_value_as_acknowledged", `${from}: ${wrongValue}`);
+    }
     world.clientMessagesInFlight++;
     const at = world.nowMs + world.network.clientDelay();
     world.queue.push(at, { kind: "reply", wire, replier: from, sentAt: world.nowMs });

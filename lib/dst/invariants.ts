@@ -24,6 +24,7 @@ export type InvariantName =
   | "refused_put_committed"
   | "acknowledged_put_committed"
   | "committed_put_acknowledged"
+  | "get_value_as_acknowledged"
   | "applied_state"
   | "linearizability"
   | "lease_read_safety"

@@ -178,6 +178,14 @@ export class Workload {
   /** Puts to shared keys so far, which makes each value written distinct. */
   #sharedPuts = 0;
   #duplicates = 0;
+  /** MIDs some replica has sent a reply for, in the order replicas sent them. */
+  readonly #repliedMids = new Set<string>();
+  /**
+   * Per client and own key, the value of the last put some replica answered ok
+   * first, in the order replicas sent their replies: what a course client takes
+   * for the key's value (see {@linkcode Workload.observeSent}).
+   */
+  readonly #acknowledgedValues = new Map<string, string>();
 
   /**
    * @param prng The workload's own random stream.
@@ -310,6 +318,40 @@ export class Workload {
       record.okValue = reply.value;
     }
     return {};
+  }
+
+  /**
+   * Follows a reply as a replica sends it, and checks a get answered ok as the
+   * course's client does (PROTOCOL.md section 4): a get of a key the client
+   * writes must carry the value of the last put of it the client was answered
+   * ok for. A history can be linearizable and still fail this, when a replica
+   * answers two puts of one key in another order than the log's. The order is
+   * the replicas' sending order: here replies reach clients after random
+   * delays, while the course's simulator reads them about as they are sent.
+   * Gets of keys other clients write, and shared keys, are not checked: a
+   * course client reads only its own keys, and no client owns a shared one.
+   *
+   * @param reply A reply a replica is sending.
+   * @returns What was wrong, or undefined.
+   */
+  observeSent(reply: ClientReply): string | undefined {
+    const record = this.#records.get(reply.MID);
+    if (record === undefined || this.#repliedMids.has(reply.MID)) return undefined;
+    this.#repliedMids.add(reply.MID);
+    const { request } = record;
+    const client = this.#clients.find((c) => c.id === request.src) as ClientState;
+    if (reply.type !== "ok" || this.#sharedKeys.length > 0) return undefined;
+    if (!client.lastSent.has(request.key)) return undefined;
+    const slot = `${client.id}\n${request.key}`;
+    if (request.type === "put") {
+      this.#acknowledgedValues.set(slot, request.value);
+      return undefined;
+    }
+    const acknowledged = this.#acknowledgedValues.get(slot);
+    if (acknowledged === undefined || reply.value === acknowledged) return undefined;
+    return `get ${reply.MID} of ${client.id}'s key ${request.key} was answered ${
+      JSON.stringify(reply.value)
+    }, but the last put of it answered ok wrote ${JSON.stringify(acknowledged)}`;
   }
 
   /** Makes every client but the sticky ones forget the leader, as `part_hard` and `kill_leader` do. */

@@ -192,3 +192,53 @@ Deno.test("an acknowledged put makes an idle sticky reader read its key back", (
   assert.ok(read !== undefined && ["0001", "0002"].includes(read.to));
   assert.equal(workload.readBack(3, replicas, [], put.request.key), undefined);
 });
+
+/**
+ * Two puts of one key and a later get of it, from the one client of a workload
+ * whose requests are drawn from `seed`.
+ */
+function twoPutsAndAGet(seed: number) {
+  const workload = new Workload(new Prng(seed), ["0013"], { mix: 0.4, strayRate: 0 });
+  const sent = Array.from({ length: 80 }, (_, i) => workload.issue(i, replicas).request);
+  for (const get of sent) {
+    const puts = sent.filter((r) =>
+      r.type === "put" && r.key === get.key && sent.indexOf(r) < sent.indexOf(get)
+    );
+    const [first, second] = puts;
+    if (get.type === "get" && first?.type === "put" && second?.type === "put") {
+      return { workload, first, second, get };
+    }
+  }
+  throw new Error(`seed ${seed} made no two puts of a key before a get of it`);
+}
+
+function ok(request: ClientRequest, value?: string): ClientReply {
+  const base = { src: request.dst, dst: request.src, leader: request.dst, MID: request.MID };
+  return value === undefined ? { ...base, type: "ok" } : { ...base, type: "ok", value };
+}
+
+Deno.test("a get must carry the value of its client's last put answered ok, in sending order", () => {
+  const { workload, first, second, get } = twoPutsAndAGet(3);
+  assert.equal(workload.observeSent(ok(first)), undefined);
+  assert.equal(workload.observeSent(ok(second)), undefined);
+  assert.equal(workload.observeSent(ok(first)), undefined, "a duplicate changes nothing");
+  assert.equal(workload.observeSent(ok(get, second.value)), undefined);
+});
+
+Deno.test("a get is reported when its client's puts of the key were answered out of log order", () => {
+  const { workload, first, second, get } = twoPutsAndAGet(3);
+  workload.observeSent(ok(second));
+  workload.observeSent(ok(first));
+  assert.match(
+    workload.observeSent(ok(get, second.value)) ?? "",
+    /^get \w+ of 0013's key \w+ was answered "\w+", but the last put of it answered ok wrote "\w+"$/,
+  );
+});
+
+Deno.test("a put refused first does not count as answered ok for the get check", () => {
+  const { workload, first, second, get } = twoPutsAndAGet(3);
+  workload.observeSent(ok(first));
+  workload.observeSent({ ...ok(second), type: "redirect" });
+  workload.observeSent(ok(second));
+  assert.equal(workload.observeSent(ok(get, first.value)), undefined);
+});
