@@ -301,26 +301,29 @@ Deno.test("a new leader answers an earlier term's put once every follower report
  * A client is answered for its puts of one key in the log's order: the course's
  * client takes the last put answered ok for the key's value (PROTOCOL.md section
  * 4), so a put of this term answered before an undecided earlier put of its key
- * made the next get's value "incorrect". The earlier put is answered at once,
- * before the later one, and a get of the key that waited is answered after both.
+ * made the next get's value "incorrect". A put of that key waits outside the
+ * log until the earlier one is decided, and is proposed then.
  */
-Deno.test("a new leader answers an undecided put before a later put of the same key", () => {
+Deno.test("a put of a key with an undecided earlier put waits for the decision", () => {
   const node = makeReplica();
   const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
   seedLog(node, 1, [{ term: 1, command: put }], 0);
   const at = campaign(node, 2_000);
   node.ready();
-  const answer = (peer: string, matchIndex: number, now: number) =>
-    deliver(node, appendReply(peer, { term: 2, matchIndex, commitIndex: 0, sentAt: now }), now);
-  answer("0001", 2, at + 1);
-  assert.deepEqual(repliesIn(answer("0002", 2, at + 1)), [], "committed, not yet decided");
-  assert.deepEqual(repliesIn(deliver(node, request("get", "g"), at + 2)), [], "the get waits");
-  deliver(node, request("put", "q"), at + 3);
-  const answers = ["0001", "0002"].flatMap((peer) => answer(peer, 3, at + 4));
-  const replies = answers.flatMap((m) =>
-    "MID" in m && m.dst === "0100" ? [`${m.type}:${m.MID}`] : []
-  );
-  assert.deepEqual(replies, ["ok:p", "ok:q", "ok:g"]);
+  const answer = (peer: string, matchIndex: number, sentAt: number, now: number) =>
+    deliver(node, appendReply(peer, { term: 2, matchIndex, commitIndex: 0, sentAt }), now);
+  const replies = (messages: readonly OutboundMessage[]) =>
+    messages.flatMap((m) => "MID" in m && m.dst === "0100" ? [`${m.type}:${m.MID}`] : []);
+  answer("0001", 2, at, at + 1);
+  assert.deepEqual(replies(answer("0002", 2, at, at + 1)), [], "committed, not yet decided");
+  assert.deepEqual(replies(deliver(node, request("get", "g"), at + 2)), [], "the get waits");
+  assert.deepEqual(replies(deliver(node, request("put", "q"), at + 3)), []);
+  assert.equal(node.lastIndex, 2, "q waits outside the log");
+  const decided = ["0003", "0004"].flatMap((peer) => answer(peer, 2, at, at + 4));
+  assert.deepEqual(replies(decided), ["ok:p", "ok:g"], "p, then the get of its key");
+  assert.equal(node.lastIndex, 3, "q is proposed once p is decided");
+  const qAcks = ["0001", "0002"].flatMap((peer) => answer(peer, 3, at + 4, at + 5));
+  assert.deepEqual(replies(qAcks), ["ok:q"]);
 });
 
 /**
@@ -340,7 +343,7 @@ Deno.test("a leader that lost its role before deciding an earlier term's put ans
   answer("0001", 2, 2, at + 1);
   const replies: string[] = repliesIn(answer("0002", 2, 2, at + 1));
   assert.equal(node.commitIndex, 2, "committed while 0003 and 0004 are silent");
-  const sent = deliver(node, request("put", "q"), at + 2);
+  const sent = deliver(node, request("put", "q", "other"), at + 2);
   const appends = sent.filter((m) => m.type === "append_entries");
   assert.ok(appends.length > 0);
   for (const append of appends) {
