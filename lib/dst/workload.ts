@@ -178,7 +178,7 @@ export class Workload {
   /** Puts to shared keys so far, which makes each value written distinct. */
   #sharedPuts = 0;
   #duplicates = 0;
-  /** MIDs some replica has sent a reply for, in the order replicas sent them. */
+  /** MIDs some replica has sent a reply for. */
   readonly #repliedMids = new Set<string>();
   /**
    * Per client and own key, the value of the last put some replica answered ok
