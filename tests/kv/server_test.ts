@@ -263,6 +263,19 @@ Deno.test("a leader cut off in a minority redirects a get whose read round goes 
 });
 
 /**
+ * A replica just elected for term 2 whose log holds put `p` (key `k`) of term
+ * 1, which no replica knows committed: an earlier term's put to decide.
+ */
+function leaderWithEarlierPut(): { node: ReturnType<typeof makeReplica>; at: number } {
+  const node = makeReplica();
+  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
+  seedLog(node, 1, [{ term: 1, command: put }], 0);
+  const at = campaign(node, 2_000);
+  node.ready();
+  return { node, at };
+}
+
+/**
  * A new leader commits and serves at once after its election, but a put of an
  * earlier term it commits is answered only once every follower reported what
  * it knows of the earlier leader's commits (or one knew it committed): then
@@ -271,11 +284,7 @@ Deno.test("a leader cut off in a minority redirects a get whose read round goes 
  */
 Deno.test("a new leader answers an earlier term's put once every follower reported its commit index", () => {
   for (const knownCommitted of [false, true]) {
-    const node = makeReplica();
-    const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
-    seedLog(node, 1, [{ term: 1, command: put }], 0);
-    const at = campaign(node, 2_000);
-    node.ready();
+    const { node, at } = leaderWithEarlierPut();
     const answer = (peer: string, commitIndex: number, now: number) =>
       deliver(node, appendReply(peer, { term: 2, matchIndex: 2, commitIndex, sentAt: at }), now);
     answer("0001", 0, at + 1);
@@ -307,11 +316,7 @@ Deno.test("a new leader answers an earlier term's put once every follower report
  * log until the earlier one is decided, and is proposed then.
  */
 Deno.test("a put of a key with an undecided earlier put waits for the decision", () => {
-  const node = makeReplica();
-  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
-  seedLog(node, 1, [{ term: 1, command: put }], 0);
-  const at = campaign(node, 2_000);
-  node.ready();
+  const { node, at } = leaderWithEarlierPut();
   const answer = (peer: string, matchIndex: number, sentAt: number, now: number) =>
     deliver(node, appendReply(peer, { term: 2, matchIndex, commitIndex: 0, sentAt }), now);
   const replies = (messages: readonly OutboundMessage[]) =>
@@ -335,11 +340,7 @@ Deno.test("a put of a key with an undecided earlier put waits for the decision",
  * lead again, it answers the put, once. PROTOCOL.md section 6.
  */
 Deno.test("a leader that lost its role before deciding an earlier term's put answers it when it leads again", () => {
-  const node = makeReplica();
-  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
-  seedLog(node, 1, [{ term: 1, command: put }], 0);
-  const at = campaign(node, 2_000);
-  node.ready();
+  const { node, at } = leaderWithEarlierPut();
   const answer = (peer: string, term: number, matchIndex: number, now: number) =>
     deliver(node, appendReply(peer, { term, matchIndex, commitIndex: 0, sentAt: now }), now);
   answer("0001", 2, 2, at + 1);
