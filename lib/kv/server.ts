@@ -79,10 +79,11 @@ export interface ServerReady {
  *
  * The service's rules (PROTOCOL.md section 6): a follower redirects to the
  * leader it heard from recently, else holds the request until a leader appears
- * or `holdRequestMs` passes (then redirects it naming no leader); the leader proposes puts and answers each once its
- * entry is applied, and answers gets from read states, or, cut off from a
- * majority, redirects what is in no log naming no leader; every put is answered at
- * most once by a leader that commits it, whichever leader received it.
+ * or `holdRequestMs` passes (then redirects it naming no leader); the leader
+ * proposes puts and answers each once its entry is applied, and answers gets
+ * from read states, or, cut off from a majority, redirects what is in no log
+ * naming no leader; every put is answered at most once by a leader that
+ * commits it, whichever leader received it.
  *
  * @example
  * ```ts
