@@ -100,11 +100,16 @@ Deno.test("different seeds give different runs", () => {
   assert.equal(hashes.size, 5);
 });
 
-Deno.test("replicas answering gets from their own state are caught as non-linearizable", () => {
+/**
+ * A stale read breaks the history's linearizability, but it is caught sooner,
+ * as the reply is sent, when the client wrote the key itself: the course's
+ * check that a get carries the client's last acknowledged value.
+ */
+Deno.test("replicas answering gets from their own state are caught", () => {
   const caught = firstViolation((seed) =>
     runSimulation({ seed, steps: 80, createReplica: staleReadReplica })
   );
-  assert.equal(caught?.invariant, "linearizability");
+  assert.match(caught?.invariant ?? "", /^(get_value_as_acknowledged|linearizability)$/);
 });
 
 Deno.test("puts acknowledged without replication are caught", () => {
@@ -112,7 +117,10 @@ Deno.test("puts acknowledged without replication are caught", () => {
     runSimulation({ seed, steps: 40, createReplica: forgetfulPutReplica })
   );
   assert.ok(caught !== undefined);
-  assert.match(caught.invariant, /acknowledged_put_committed|linearizability/);
+  assert.match(
+    caught.invariant,
+    /^(acknowledged_put_committed|get_value_as_acknowledged|linearizability)$/,
+  );
 });
 
 Deno.test("a cluster that never elects a leader breaks liveness", () => {
