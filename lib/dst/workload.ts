@@ -338,9 +338,9 @@ export class Workload {
     const record = this.#records.get(reply.MID);
     if (record === undefined || this.#repliedMids.has(reply.MID)) return undefined;
     this.#repliedMids.add(reply.MID);
+    if (reply.type !== "ok" || this.#sharedKeys.length > 0) return undefined;
     const { request } = record;
     const client = this.#clients.find((c) => c.id === request.src) as ClientState;
-    if (reply.type !== "ok" || this.#sharedKeys.length > 0) return undefined;
     if (!client.lastSent.has(request.key)) return undefined;
     const slot = `${client.id}\n${request.key}`;
     if (request.type === "put") {

@@ -333,9 +333,12 @@ export class KvServer {
 
   /** Whether one more request may wait. */
   #hasRoom(): boolean {
-    const waiting = this.#held.size + this.#reading.size + this.#unproposed.length +
-      this.#putsAwaitingDecision.length;
-    return waiting < this.#maxWaitingRequests;
+    return this.#held.size + this.#waitingInNoLog() < this.#maxWaitingRequests;
+  }
+
+  /** Requests this leader holds in no log: puts not proposed, gets awaiting a read state. */
+  #waitingInNoLog(): number {
+    return this.#unproposed.length + this.#reading.size + this.#putsAwaitingDecision.length;
   }
 
   // ---- Following the core's state ----
@@ -396,9 +399,7 @@ export class KvServer {
    * they waited for the heal, 3 to 5 s in the standard configs.
    */
   #redirectWaitingWhenCutOff(now: number): void {
-    const inNoLog = this.#unproposed.length + this.#reading.size +
-      this.#putsAwaitingDecision.length;
-    if (inNoLog === 0) return;
+    if (this.#waitingInNoLog() === 0) return;
     if (!this.core.isCutOff(now)) return;
     for (const { request } of this.#takeWaiting()) this.#redirectAnywhere(request);
   }
