@@ -793,10 +793,29 @@ export class RaftNode {
   #maybeCommit(now: number): void {
     const index = this.#progress.quorumMatchIndex(this.#log.lastIndex);
     if (index <= this.#log.commitIndex || this.#log.term(index) !== this.#currentTerm) return;
+    const commandsCommitted = this.#holdsCommandBetween(this.#log.commitIndex + 1, index);
     this.#log.commitTo(index);
     this.#commitAwaitedSince = now;
-    this.#commitNoticeAt = Math.min(this.#commitNoticeAt, now + this.#pacing.commitNoticeDelayMs());
+    if (commandsCommitted) {
+      this.#commitNoticeAt = Math.min(
+        this.#commitNoticeAt,
+        now + this.#pacing.commitNoticeDelayMs(),
+      );
+    }
     this.#serveReadyReads(now);
+  }
+
+  /**
+   * Whether an entry from `from` to `to` holds a command. Only commands are
+   * answered, so only their commits need telling before the next
+   * AppendEntries: a successor that missed the commit of a no-op has no one
+   * to answer twice.
+   */
+  #holdsCommandBetween(from: number, to: number): boolean {
+    for (let index = from; index <= to; index++) {
+      if (this.#log.entryAt(index)?.command !== undefined) return true;
+    }
+    return false;
   }
 
   /**
@@ -804,12 +823,14 @@ export class RaftNode {
    * entry is undecided any more: the term's first commit may settle a backlog
    * of earlier terms' entries at once, and a successor elected soon after
    * learns of it through their votes (electionAnswered). Later commits travel
-   * with the next AppendEntries.
+   * with the next AppendEntries. A leader with no earlier entries (the first
+   * of a cluster) has nothing to settle: its followers learn of its no-op's
+   * commit with its next AppendEntries.
    */
   #tellClosedElectionCommit(): void {
     if (this.#electionCommitTold || this.#role !== "leader" || this.electionCommitOpen) return;
     this.#electionCommitTold = true;
-    this.#heartbeatRoundPending = true;
+    if (this.#termStartIndex > 1) this.#heartbeatRoundPending = true;
   }
 
   /**

@@ -781,6 +781,36 @@ Deno.test("a commit the next put carries needs no notice", () => {
 });
 
 /**
+ * A no-op answers no one, so a successor that missed its commit has nothing
+ * to answer twice: the first leader of a cluster (no earlier entries to
+ * settle) sends neither a round nor a notice when its no-op commits, and its
+ * followers learn of the commit with the next heartbeat.
+ */
+Deno.test("a no-op's commit is told with the next heartbeat, not at once", () => {
+  const node = makeNode();
+  const at = campaign(node, 0);
+  const term = node.currentTerm;
+  node.ready();
+  for (const peer of ["0001", "0002", "0003", "0004"]) {
+    node.step(appendReply(peer, { term, matchIndex: 1, sentAt: at }), at + 1);
+  }
+  assert.equal(node.commitIndex, 1);
+  assert.deepEqual(node.ready().messages, []);
+  let now = at + 1;
+  let sent: PeerMessage[] = [];
+  while (sent.length === 0) {
+    now = node.ready().deadline;
+    node.tick(now);
+    sent = node.ready().messages;
+  }
+  assert.equal(now, at + TEST_TIMING.heartbeatIntervalMs);
+  for (const message of sent) {
+    assert.ok(message.type === "append_entries" && message.leaderCommit === 1);
+    assert.notDeepEqual(message.repliers, [], "a heartbeat, not a notice");
+  }
+});
+
+/**
  * A retransmission keeps a follower that still answers in the replicating
  * state, so later puts reach it at once; a follower silent for two heartbeat
  * intervals is probed instead and gets no puts until it answers.
