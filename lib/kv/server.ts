@@ -336,9 +336,13 @@ export class KvServer {
     return this.#held.size + this.#waitingInNoLog() < this.#maxWaitingRequests;
   }
 
-  /** Requests this leader holds in no log: puts not proposed, gets awaiting a read state. */
+  /**
+   * Requests this leader holds in no log: puts not proposed, gets awaiting a
+   * read state or a decision.
+   */
   #waitingInNoLog(): number {
-    return this.#unproposed.length + this.#reading.size + this.#putsAwaitingDecision.length;
+    return this.#unproposed.length + this.#reading.size + this.#putsAwaitingDecision.length +
+      this.#getsAwaitingDecision.length;
   }
 
   // ---- Following the core's state ----
@@ -392,7 +396,7 @@ export class KvServer {
 
   /**
    * While this leader is cut off from a majority, the requests it holds in no
-   * log (puts it could not propose, gets waiting for a read state) are
+   * log (puts not proposed, gets waiting for a read state or a decision) are
    * redirected naming no leader: the clients retry at a random replica, which
    * is on the majority's side more often than not (three in five) and will
    * know the leader elected there long before the partition heals. Held here,
@@ -485,7 +489,8 @@ export class KvServer {
    * Once the election's commit closed, answers the earlier terms' puts no
    * earlier leader is known to have answered, then the gets that waited for
    * them (PROTOCOL.md section 6: a put is acknowledged before any later get of
-   * its key is answered).
+   * its key is answered). The commit closes only while the core holds its
+   * lease, so the store's values are the latest committed.
    */
   #decideEarlierPuts(): void {
     if (this.#undecidedPuts.length === 0 || this.core.electionCommitOpen) return;

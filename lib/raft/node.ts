@@ -161,6 +161,8 @@ export class RaftNode {
   #termStartIndex = 0;
   /** What this leader learned, since its election, of the earlier terms' entries answered. */
   #earlier: EarlierAnswers;
+  /** Whether the election's commit closed: see {@linkcode RaftNode.electionCommitOpen}. */
+  #electionCommitClosed = false;
   /** Whether followers were told the commit index since the election's commit closed. */
   #electionCommitTold = false;
   /** When one follower is told of commits no AppendEntries carried; `Infinity` when none wait. */
@@ -279,12 +281,30 @@ export class RaftNode {
    * heard a leader last, is the last to stop ignoring vote requests, so it
    * rarely voted. Meanwhile this leader commits and serves as usual, and tells
    * followers its commit index with the earlier terms' entries it has not
-   * decided; its caller holds back its decisions on those.
+   * decided; its caller holds back its decisions on those. It closes at the
+   * end of an input that finds this leader holding its lease (see
+   * {@linkcode RaftNode.holdsLease}): its caller then answers the gets that
+   * waited for the decisions from its state machine, which no newer leader
+   * can have changed. A leader cut off meanwhile decides nothing: it steps
+   * down, and its successor was told those entries are undecided.
    * `false` for a follower or candidate.
    */
   get electionCommitOpen(): boolean {
-    return this.#role === "leader" &&
-      (this.#earlier.listening || this.#log.commitIndex < this.#termStartIndex);
+    return this.#role === "leader" && !this.#electionCommitClosed;
+  }
+
+  /**
+   * Whether this leader holds its lease at `now`: its term's first entry is
+   * committed, and a majority acknowledged an AppendEntries sent less than
+   * `leaseMs` ago (thesis §6.4.1). Until then no other replica can become
+   * leader, so the entries this one applied are the latest committed.
+   *
+   * @param now The caller's clock.
+   * @returns `false` for a follower or candidate.
+   */
+  holdsLease(now: number): boolean {
+    if (this.#role !== "leader" || this.#log.commitIndex < this.#termStartIndex) return false;
+    return leaseHolds(now, this.#progress.quorumAckedSentAt(now), this.#options.leaseMs);
   }
 
   /**
@@ -346,6 +366,7 @@ export class RaftNode {
     } else if (this.#stepTerm(message, now)) {
       this.#stepRole(message, now);
     }
+    this.#closeElectionCommit(now);
   }
 
   /**
@@ -357,6 +378,7 @@ export class RaftNode {
   tick(now: number): void {
     this.#now = now;
     this.#tickRole(now);
+    this.#closeElectionCommit(now);
   }
 
   /**
@@ -379,6 +401,7 @@ export class RaftNode {
     this.#pacing.proposed(now);
     this.#appendPending = true;
     this.#maybeCommit(now);
+    this.#closeElectionCommit(now);
     return true;
   }
 
@@ -395,9 +418,7 @@ export class RaftNode {
   requestRead(context: number, now: number): boolean {
     this.#now = now;
     if (this.#role !== "leader") return false;
-    const termCommitted = this.#log.commitIndex >= this.#termStartIndex;
-    const leaseStart = this.#progress.quorumAckedSentAt(now);
-    if (termCommitted && leaseHolds(now, leaseStart, this.#options.leaseMs)) {
+    if (this.holdsLease(now)) {
       this.#readStates.push({ context, index: this.#log.commitIndex });
       return true;
     }
@@ -531,6 +552,7 @@ export class RaftNode {
       holdsCommand: (index) => this.#log.entryAt(index)?.command !== undefined,
       now,
     });
+    this.#electionCommitClosed = false;
     this.#electionCommitTold = false;
     this.#commitNoticeAt = Infinity;
     // §8: a no-op entry of the new term lets the leader commit, and so learn, the
@@ -816,6 +838,17 @@ export class RaftNode {
       if (this.#log.entryAt(index)?.command !== undefined) return true;
     }
     return false;
+  }
+
+  /**
+   * Closes the election's commit (see {@linkcode RaftNode.electionCommitOpen})
+   * once followers can add nothing to what this leader knows was answered,
+   * the term's first entry committed, and this leader holds its lease.
+   */
+  #closeElectionCommit(now: number): void {
+    if (this.#role !== "leader" || this.#electionCommitClosed) return;
+    if (this.#earlier.listening || this.#log.commitIndex < this.#termStartIndex) return;
+    this.#electionCommitClosed = this.holdsLease(now);
   }
 
   /**

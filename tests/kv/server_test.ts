@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Network } from "../raft/_network.ts";
+import { Network, TEST_TIMING } from "../raft/_network.ts";
 import {
   appendEntries,
   appendReply,
@@ -331,6 +331,90 @@ Deno.test("a put of a key with an undecided earlier put waits for the decision",
   assert.equal(node.lastIndex, 3, "q is proposed once p is decided");
   const qAcks = ["0001", "0002"].flatMap((peer) => answer(peer, 3, at + 4, at + 5));
   assert.deepEqual(replies(qAcks), ["ok:q"]);
+});
+
+/**
+ * A new leader decides an earlier term's put, and answers the gets that waited
+ * for it from its store, only while it holds its lease. Deciding at the end of
+ * its listening (two election timeouts, here 2400 ms) when no majority had
+ * acknowledged anything for longer than the lease, it answered a get with a
+ * value a newer leader had already replaced.
+ */
+Deno.test("a new leader decides an earlier term's put only while it holds its lease", () => {
+  const { node, at } = leaderWithEarlierPut();
+  const answer = (peer: string, sentAt: number, now: number) =>
+    deliver(node, appendReply(peer, { term: 2, matchIndex: 2, commitIndex: 0, sentAt }), now);
+  answer("0001", at, at + 1);
+  assert.deepEqual(repliesIn(answer("0002", at, at + 1)), [], "committed, not yet decided");
+  assert.deepEqual(repliesIn(deliver(node, request("get", "g"), at + 2)), [], "the get waits");
+  // 0003 and 0004 stay silent: the leader listens for two election timeouts.
+  const listenedUntil = at + 2 * TEST_TIMING.electionTimeoutMaxMs;
+  const lastAcked = listenedUntil - TEST_TIMING.leaseMs - 100;
+  const replies: string[] = [];
+  let now = at + 2;
+  while (now < listenedUntil) {
+    now = Math.min(node.ready().deadline, listenedUntil);
+    node.tick(now);
+    replies.push(...repliesIn(node.ready().messages));
+    // 0001 and 0002 answer until the lease would lapse before the listening ends.
+    if (now <= lastAcked) {
+      for (const peer of ["0001", "0002"]) replies.push(...repliesIn(answer(peer, now, now)));
+    }
+  }
+  assert.equal(node.role, "leader", "check-quorum still holds");
+  assert.deepEqual(replies, [], "no lease at the end of the listening: nothing decided");
+  const renewed = answer("0001", now, now + 1).concat(answer("0002", now, now + 1));
+  assert.deepEqual(repliesIn(renewed), ["ok:0000", "ok:0000"], "the put, then the get");
+});
+
+/**
+ * The course's client judges a get by the last put of its key it was answered
+ * ok for (PROTOCOL.md section 4). Here the first leader answers put p (k = v1)
+ * and tells follower X; a partition cuts both off, and the new leader L2 waits
+ * for their commit indexes before it decides p, holding a get g of k. The
+ * partition then moves without healing, cutting L2 off alone: the other four
+ * elect L3, which answers the client's put q (k = v2). L2, deciding at the end
+ * of its listening, answered g with v1, "incorrect" to the client. (Found by a
+ * review; no standard config moves a partition without healing it.)
+ */
+Deno.test("a leader cut off while a get waits for its decision does not answer it", () => {
+  const net = new Network({ size: 5, seed: 17 });
+  const first = net.elect();
+  net.runFor(10);
+  let told: string | undefined;
+  net.onFlush = (from, messages) => {
+    for (const m of messages) {
+      if (from === first.id && m.type === "append_entries" && m.repliers?.length === 0) {
+        told = m.dst;
+      }
+    }
+  };
+  net.request(first.id, { type: "put", MID: "p", key: "k", value: "v1" });
+  net.runFor(150);
+  net.onFlush = undefined;
+  assert.deepEqual(net.repliesTo("p").map((reply) => reply.type), ["ok"]);
+  assert.ok(told !== undefined, "the first leader told one follower of p's commit");
+  const cutOff = [first.id, told];
+  net.partition(cutOff, net.ids.filter((id) => !cutOff.includes(id)));
+  const newer = (term: number) => net.live.find((n) => n.role === "leader" && n.currentTerm > term);
+  net.runUntil(() => newer(first.currentTerm) !== undefined);
+  const l2 = newer(first.currentTerm) as (typeof net.live)[number];
+  const electedAt = net.now;
+  net.runFor(50);
+  net.request(l2.id, { type: "get", MID: "g", key: "k" });
+  net.runFor(electedAt + 1500 - net.now);
+  assert.deepEqual(net.repliesTo("g"), [], "g waits for L2's decision on p");
+  net.heal();
+  net.partition([l2.id], net.ids.filter((id) => id !== l2.id));
+  assert.ok(net.runUntil(() => newer(l2.currentTerm) !== undefined));
+  const l3 = newer(l2.currentTerm) as (typeof net.live)[number];
+  net.request(l3.id, { type: "put", MID: "q", key: "k", value: "v2" });
+  net.runUntil(() => net.repliesTo("q").length > 0);
+  assert.deepEqual(net.repliesTo("q").map((reply) => reply.type), ["ok"]);
+  net.runFor(5000);
+  for (const reply of net.repliesTo("g")) {
+    assert.ok(reply.type !== "ok" || reply.value === "v2", `g answered ${JSON.stringify(reply)}`);
+  }
 });
 
 /**
