@@ -296,8 +296,8 @@ export class RaftNode {
   /**
    * Whether this leader holds its lease at `now`: its term's first entry is
    * committed, and a majority acknowledged an AppendEntries sent less than
-   * `leaseMs` ago (thesis §6.4.1). Until then no other replica can become
-   * leader, so the entries this one applied are the latest committed.
+   * `leaseMs` ago (thesis §6.4.1). While it holds, no other replica can
+   * become leader, so the entries this one applied are the latest committed.
    *
    * @param now The caller's clock.
    * @returns `false` for a follower or candidate.
