@@ -140,7 +140,7 @@ type VirtualEvent =
  * });
  * const first = runVirtual({ config, seed: 1 });
  * const second = runVirtual({ config, seed: 1 });
- * assert.ok(first.passed);
+ * assert.ok(first.linearizability.linearizable);
  * assert.equal(first.counters.totalMsgs, second.counters.totalMsgs);
  * assert.deepEqual(first.counters.latenciesS, second.counters.latenciesS);
  * ```
