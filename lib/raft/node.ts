@@ -549,7 +549,7 @@ export class RaftNode {
       answered: [...this.#votes.values()].reduce(mergeAnswered, this.#answered),
       lastEarlierIndex: this.#log.lastIndex,
       followers: this.peers.length,
-      holdsCommand: (index) => this.#log.entryAt(index)?.command !== undefined,
+      holdsCommand: (index) => this.#holdsCommand(index),
       now,
     });
     this.#electionCommitClosed = false;
@@ -835,9 +835,14 @@ export class RaftNode {
    */
   #holdsCommandBetween(from: number, to: number): boolean {
     for (let index = from; index <= to; index++) {
-      if (this.#log.entryAt(index)?.command !== undefined) return true;
+      if (this.#holdsCommand(index)) return true;
     }
     return false;
+  }
+
+  /** Whether the entry at `index` holds a command (a no-op answers no one). */
+  #holdsCommand(index: number): boolean {
+    return this.#log.entryAt(index)?.command !== undefined;
   }
 
   /**
