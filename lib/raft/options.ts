@@ -55,6 +55,8 @@ export interface RaftOptions {
    * How long after a majority acknowledged an AppendEntries sent at time `t` the
    * leader may serve reads locally: until `t + leaseMs`. Must be shorter than
    * `electionTimeoutMinMs` by more than the clock drift the deployment can have.
+   * A leader also takes proposals, and closes its election's commit, only while
+   * a majority answered within it, so it must be above 0.
    * @default {960}
    */
   leaseMs?: number;
@@ -103,6 +105,7 @@ export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
  * const given = { id: "0000", peers: ["0001"], now: 0, random: Math.random };
  * assert.equal(resolveRaftOptions(given).leaseMs, 960);
  * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 1200 }), RangeError);
+ * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 0 }), RangeError);
  * ```
  */
 export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
@@ -142,9 +145,9 @@ export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
       `Cannot create a Raft node as electionTimeoutMaxMs is ${electionTimeoutMaxMs}: it must be above electionTimeoutMinMs (${electionTimeoutMinMs}), itself above 0`,
     );
   }
-  if (!(leaseMs >= 0 && leaseMs < electionTimeoutMinMs)) {
+  if (!(leaseMs > 0 && leaseMs < electionTimeoutMinMs)) {
     throw new RangeError(
-      `Cannot create a Raft node as leaseMs is ${leaseMs}: it must be below electionTimeoutMinMs (${electionTimeoutMinMs})`,
+      `Cannot create a Raft node as leaseMs is ${leaseMs}: it must be above 0 and below electionTimeoutMinMs (${electionTimeoutMinMs})`,
     );
   }
   if (!(resolved.heartbeatIntervalMs > 0 && resolved.retransmitMs > 0)) {
