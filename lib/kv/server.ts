@@ -294,7 +294,7 @@ export class KvServer {
   #keyAwaitsDecision(key: string): boolean {
     const deciding = this.core.electionCommitOpen;
     if (this.#undecidedPuts.length === 0 && !deciding) return false;
-    if (this.#undecidedPuts.some(({ put }) => put.key === key)) return true;
+    if (this.#hasUndecidedPut(key)) return true;
     if (!deciding) return false;
     // The earlier terms' entries end where this term's begin.
     for (let index = this.#lastApplied + 1; index <= this.core.lastIndex; index++) {
@@ -303,6 +303,11 @@ export class KvServer {
       if (isPutCommand(entry.command) && entry.command.key === key) return true;
     }
     return false;
+  }
+
+  /** Whether an earlier term's put of `key` is applied and not decided yet. */
+  #hasUndecidedPut(key: string): boolean {
+    return this.#undecidedPuts.some(({ put }) => put.key === key);
   }
 
   /** Proposes, in order, the puts whose key no longer awaits a decision. */
@@ -515,7 +520,7 @@ export class KvServer {
 
   #answerGet(get: WaitingGet): void {
     const { request } = get;
-    if (this.#undecidedPuts.some(({ put }) => put.key === request.key)) {
+    if (this.#hasUndecidedPut(request.key)) {
       this.#getsAwaitingDecision.push(get);
       return;
     }
