@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Network } from "./_network.ts";
+import { Network, TEST_TIMING } from "./_network.ts";
 import { appendReply, appendsTo, campaign, deliver, makeReplica, PEERS } from "./_drive.ts";
 import type { GetRequest } from "../../lib/kv/messages.ts";
 
@@ -85,6 +85,29 @@ Deno.test("a new leader answers gets only after committing its no-op", () => {
     );
   commit("0001");
   assert.deepEqual(commit("0002").filter((m) => m.dst === "0100").map((m) => m.type), ["ok"]);
+});
+
+/**
+ * A ReadIndex round is confirmed by acknowledgements of AppendEntries sent
+ * after the get arrived, but those may have waited in the socket while the
+ * leader's process stalled. Once they are older than the lease, a newer leader
+ * may have been elected and have acknowledged a newer put, and the course's
+ * client judges a get by the last put acknowledged when the answer arrives. So
+ * the round serves the get only while its acknowledgements are fresh.
+ */
+Deno.test("a ReadIndex round confirmed by acknowledgements older than the lease serves no get", () => {
+  const node = makeReplica();
+  const at = campaign(node, 0);
+  node.ready();
+  assert.deepEqual(deliver(node, get("g", "k"), at), [], "held until the no-op commits");
+  const ack = (peer: string, sentAt: number, now: number) =>
+    deliver(node, appendReply(peer, { term: node.currentTerm, matchIndex: 1, sentAt }), now)
+      .filter((m) => m.dst === "0100");
+  const afterStall = at + TEST_TIMING.leaseMs + 1;
+  ack("0001", at, afterStall);
+  assert.deepEqual(ack("0002", at, afterStall), [], "answered from a stale round");
+  ack("0001", afterStall, afterStall + 1);
+  assert.deepEqual(ack("0002", afterStall, afterStall + 1).map((m) => m.type), ["ok"]);
 });
 
 /**
