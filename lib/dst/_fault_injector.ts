@@ -1,6 +1,6 @@
 /**
  * Applies the fault schedule to a running cluster: link conditions,
- * partitions, single cut links, crashes and clock jumps. Sides, victims and
+ * partitions, single cut links, crashes, clock jumps and process pauses. Sides, victims and
  * links are picked when a fault fires, from the cluster as it is then.
  *
  * @module
@@ -8,7 +8,7 @@
 
 import type { Id } from "../raft/messages.ts";
 import type { ReplicaClock } from "./clock.ts";
-import type { Fault, PartitionStyle } from "./faults.ts";
+import type { Fault, PartitionStyle, PauseTarget } from "./faults.ts";
 import type { ReplicaDriver } from "./_replicas.ts";
 import type { World } from "./_world.ts";
 
@@ -22,6 +22,8 @@ export class FaultInjector {
   #partitionId = 0;
   /** The current partition's entry in `partitionSpans`, while it lasts. */
   #openSpan: [number, number] | undefined;
+  /** How long the next replica elected will pause, once armed by a `next_leader` pause. */
+  #nextLeaderPauseMs: number | undefined;
 
   /**
    * @param world The run.
@@ -52,6 +54,8 @@ export class FaultInjector {
         return this.#crash(fault.target);
       case "clock_jump":
         return this.#jumpClock(fault.replica, fault.forwardMs);
+      case "pause":
+        return this.#pause(fault.target, fault.durationMs);
     }
   }
 
@@ -192,6 +196,45 @@ export class FaultInjector {
       victim,
       `crashed (was ${target === "leader" ? "leader" : "picked"})`,
     );
+  }
+
+  /**
+   * Pauses a replica's process. Like a partition it explains a duplicate ok: a
+   * paused leader can be replaced without noticing, and its successor then
+   * re-answers the puts it had answered.
+   */
+  #pause(target: PauseTarget, durationMs: number): void {
+    const world = this.#world;
+    if (target === "next_leader") {
+      this.#nextLeaderPauseMs = Math.max(this.#nextLeaderPauseMs ?? 0, durationMs);
+      return;
+    }
+    const victim = (target === "leader" ? world.currentLeader() : undefined) ??
+      world.faultPrng.pick(world.alive());
+    this.#pauseReplica(world.ids.indexOf(victim), durationMs);
+  }
+
+  /**
+   * Pauses a replica just elected, if a `next_leader` pause is armed: right
+   * after its first messages left, so their answers arrive while it sleeps.
+   *
+   * @param index The new leader.
+   */
+  pauseNewLeader(index: number): void {
+    const durationMs = this.#nextLeaderPauseMs;
+    if (durationMs === undefined || this.#world.phase !== "safety") return;
+    this.#nextLeaderPauseMs = undefined;
+    this.#pauseReplica(index, durationMs);
+  }
+
+  #pauseReplica(index: number, durationMs: number): void {
+    const world = this.#world;
+    const victim = world.ids[index] as Id;
+    const untilMs = world.nowMs + durationMs;
+    world.pausedUntilMs[index] = Math.max(world.pausedUntilMs[index] as number, untilMs);
+    world.partitionSpans.push([world.nowMs, untilMs]);
+    world.stats.pauses++;
+    world.trace.record(world.nowMs, victim, `paused for ${durationMs.toFixed(3)} ms`);
   }
 
   #jumpClock(index: number, forwardMs: number): void {

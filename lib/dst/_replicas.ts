@@ -11,7 +11,7 @@ import { BROADCAST, type Id, ID_PATTERN } from "../raft/messages.ts";
 import type { ReplicaClock } from "./clock.ts";
 import { InvariantViolation } from "./invariants.ts";
 import type { SimulatedReplica } from "./replica.ts";
-import type { World } from "./_world.ts";
+import type { SimEvent, World } from "./_world.ts";
 
 /** Drives the replicas of one run. */
 export class ReplicaDriver {
@@ -32,9 +32,12 @@ export class ReplicaDriver {
     this.#heldVoteReplies = world.ids.map(() => []);
   }
 
-  /** Hands a message to a replica, unless it crashed. */
+  /** Hands a message to a replica, unless it crashed; a paused one gets it when it wakes. */
   deliver(index: number, wire: string, fromClient: boolean): void {
     const world = this.#world;
+    if (this.#deferWhilePaused(index, { kind: "deliver", replica: index, wire, fromClient })) {
+      return;
+    }
     if (fromClient) world.clientMessagesInFlight--;
     if (world.crashed[index]) return;
     const message = JSON.parse(wire) as InboundMessage;
@@ -49,15 +52,33 @@ export class ReplicaDriver {
     this.afterReplicaEvent(index, message.type === "get" ? message.MID : undefined);
   }
 
+  /**
+   * Puts an event for a paused replica back in the queue at its waking. Events
+   * come out of the queue in time order and equal times keep their order, so
+   * on waking the replica handles them in the order they came due.
+   *
+   * @returns Whether the replica is paused.
+   */
+  #deferWhilePaused(index: number, event: SimEvent): boolean {
+    const world = this.#world;
+    const wakeAtMs = world.pausedUntilMs[index] as number;
+    if (world.nowMs >= wakeAtMs) return false;
+    world.queue.push(wakeAtMs, event);
+    return true;
+  }
+
   /** Drops the vote replies still held back: the liveness phase has no late messages. */
   dropHeldVoteReplies(): void {
     for (const held of this.#heldVoteReplies) held.length = 0;
   }
 
-  /** Fires a replica's timer, unless it crashed or re-armed the timer since. */
+  /** Fires a replica's timer, unless it crashed or re-armed the timer since; a paused one's when it wakes. */
   tick(index: number, generation: number, deadline: number): void {
     const world = this.#world;
     if (world.crashed[index] || generation !== this.#tickGeneration[index]) return;
+    if (this.#deferWhilePaused(index, { kind: "tick", replica: index, generation, deadline })) {
+      return;
+    }
     this.#scheduledDeadline[index] = NaN;
     const now = (world.clocks[index] as ReplicaClock).read(world.nowMs, deadline);
     world.trace.record(world.nowMs, world.ids[index] as Id, "tick");

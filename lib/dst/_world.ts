@@ -61,6 +61,8 @@ export class World {
   readonly faultPrng: Prng;
   readonly monitor = new SafetyMonitor();
   readonly crashed: boolean[];
+  /** Per replica, the simulated time until which its process is paused (see `Fault`). */
+  readonly pausedUntilMs: number[];
   /** Times at which a replica crashed or stepped down as leader. */
   readonly disruptions = new Map<Id, number[]>();
   /** Partition intervals [start, end]; end is Infinity while it lasts. */
@@ -75,6 +77,7 @@ export class World {
     maxTerm: 0,
     crashes: 0,
     partitions: 0,
+    pauses: 0,
     linearizabilityUndetermined: false,
   };
   /** Simulated time. */
@@ -95,6 +98,7 @@ export class World {
     this.prng = setup.prng;
     this.faultPrng = setup.faultPrng;
     this.crashed = setup.ids.map(() => false);
+    this.pausedUntilMs = setup.ids.map(() => 0);
   }
 
   /** @returns The replicas still running. */

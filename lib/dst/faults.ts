@@ -1,8 +1,9 @@
 /**
  * The fault schedule of one run, drawn entirely from its seed (TigerBeetle's
  * VOPR and FoundationDB's simulation draw a run's settings the same way): link
- * conditions that change over time, partitions, crashes, and replica clocks
- * that drift and jump within the bound a leader lease assumes. The `lease`
+ * conditions that change over time, partitions, crashes, replica clocks
+ * that drift and jump within the bound a leader lease assumes, and replica
+ * processes that stall. The `lease`
  * profile adds single links cut around the leader, a long-delay tail and late
  * vote replies.
  *
@@ -23,11 +24,29 @@ import type { DstProfile } from "./profile.ts";
  */
 export type PartitionStyle = "easy" | "hard" | "one_way" | "isolate_leader";
 
+/** Which replica a pause stops: see {@linkcode Fault}. */
+export type PauseTarget = "leader" | "next_leader" | "any";
+
 /** One fault; sides and targets are chosen when it fires, from the cluster as it is then. */
 export type Fault =
   | { kind: "partition"; style: PartitionStyle; durationMs: number }
   | { kind: "crash"; target: "leader" | "follower" }
   | { kind: "clock_jump"; replica: number; forwardMs: number }
+  | {
+    /**
+     * A replica's process stops for `durationMs` (a garbage collection, or
+     * the process left waiting for a core on a busy machine): the messages
+     * and timers due meanwhile wait, then run in the order they came due, at
+     * the clock of its waking. The replica is the current leader (when
+     * `target` is `"leader"` and there is one), the next replica to win an
+     * election, right after its first messages left (`"next_leader"`: gets
+     * it held as a candidate then wait for a round whose answers arrive while
+     * it sleeps), or one picked when it fires.
+     */
+    kind: "pause";
+    target: PauseTarget;
+    durationMs: number;
+  }
   | { kind: "conditions"; conditions: LinkConditions }
   | {
     /**
@@ -98,6 +117,16 @@ export interface FaultPlanOptions {
 const MAX_DROP_RATE = 0.4;
 /** At most this many clock jumps per run, so their sum stays inside the lease slack. */
 const MAX_CLOCK_JUMPS = 2;
+/** At most this many process pauses per run. */
+const MAX_PAUSES = 2;
+/**
+ * How long a process pause lasts, in minimum election timeouts: from a short
+ * stall to one that outlasts the lease and an election, so that a paused
+ * leader wakes to answers older than its lease, after a newer leader answered.
+ */
+const PAUSE_TIMEOUTS: [number, number] = [0.1, 2.5];
+/** Which replica a pause stops, drawn with these weights: mostly a leader. */
+const PAUSE_TARGETS: readonly PauseTarget[] = ["leader", "next_leader", "next_leader", "any"];
 /**
  * How long a link stays cut, in minimum election timeouts: most cuts outlast
  * an election timeout, so that followers give up on the leader, but end at
@@ -172,9 +201,15 @@ export function drawFaultPlan(prng: Prng, options: FaultPlanOptions): FaultPlan 
     }
     faults.push(...drawLinkCuts(prng, options));
   }
-  faults.sort((a, b) => a.atMs - b.atMs);
   const conditions = drawConditions(prng);
   if (profile !== "default") addLeaseConditions(prng, conditions, options);
+  // Drawn last, so the rest of a seed's schedule is what it was before pauses.
+  for (let i = prng.int(0, MAX_PAUSES); i > 0; i--) {
+    const target = prng.pick(PAUSE_TARGETS);
+    const durationMs = electionTimeoutMinMs * prng.float(...PAUSE_TIMEOUTS);
+    faults.push({ atMs: at(), fault: { kind: "pause", target, durationMs } });
+  }
+  faults.sort((a, b) => a.atMs - b.atMs);
   return { conditions, clocks, faults };
 }
 

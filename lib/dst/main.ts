@@ -164,7 +164,7 @@ function describeUndetermined(seeds: readonly number[]): string {
 
 function describeSeed({ seed, replicas, violation, stats, traceHash }: SimulationResult): string {
   const verdict = violation === undefined ? "ok" : `VIOLATION ${violation.invariant}`;
-  return `seed ${seed}: ${verdict}; ${replicas} replicas, ${stats.events} events, ${stats.messages} messages, ${stats.requests} requests, term ${stats.maxTerm}, ${stats.crashes} crashes, ${stats.partitions} partitions, ${
+  return `seed ${seed}: ${verdict}; ${replicas} replicas, ${stats.events} events, ${stats.messages} messages, ${stats.requests} requests, term ${stats.maxTerm}, ${stats.crashes} crashes, ${stats.partitions} partitions, ${stats.pauses} pauses, ${
     (stats.simulatedMs / 1000).toFixed(1)
   } s simulated, trace ${traceHash}`;
 }

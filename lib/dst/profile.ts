@@ -3,7 +3,7 @@
  *
  * - `default`: the mix the harness always ran (lib/dst/faults.ts): loss,
  *   delay, reordering, duplication, partitions, crashes, clock drift and jumps,
- *   against course-like clients that write their own keys.
+ *   process pauses, against course-like clients that write their own keys.
  * - `lease`: aimed at leader leases and vote rules (issue 8). On top of the
  *   default faults, about every three election timeouts a burst of
  *   single-link faults: mostly every link of the leader fails at once, all but

@@ -93,6 +93,8 @@ export interface SimulationStats {
   crashes: number;
   /** Partitions started. */
   partitions: number;
+  /** Replica processes paused. */
+  pauses: number;
   /** Whether the linearizability search gave up on some key (no verdict). */
   linearizabilityUndetermined: boolean;
 }
@@ -221,9 +223,10 @@ class Simulation {
     this.#replicas = new ReplicaDriver(this.#world);
     this.#clients = new ClientDriver(this.#world, steps, requestIntervalMs);
     this.#faults = new FaultInjector(this.#world, this.#replicas);
-    if (profile === "churn") {
-      this.#replicas.onElected = (index) => this.#faults.isolateNewLeader(index, timing);
-    }
+    this.#replicas.onElected = (index) => {
+      this.#faults.pauseNewLeader(index);
+      if (profile === "churn") this.#faults.isolateNewLeader(index, timing);
+    };
     this.#liveness = new LivenessPhase(this.#world, this.#faults, timing.holdRequestMs);
     for (const { atMs, fault } of plan.faults) queue.push(atMs, { kind: "fault", fault });
     queue.push(0, { kind: "request", chained: true });

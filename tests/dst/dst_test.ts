@@ -138,6 +138,33 @@ Deno.test("a core that throws is a violation of that seed, not the end of the ru
   );
 });
 
+/**
+ * A paused replica's process runs nothing, neither messages nor timers, until
+ * it wakes; then what came due meanwhile runs, at the waking time.
+ */
+Deno.test("a paused replica handles nothing until it wakes", () => {
+  let pauses = 0;
+  for (let seed = 1; seed <= 10; seed++) {
+    const { trace } = runSimulation({ seed, steps: 400, traceLength: 100_000 });
+    const events = trace.map((line) => {
+      const [, at, replica, what] = line.match(/^\s*([\d.]+) ms\s+(\S+) (.*)$/) ?? [];
+      return { at: Number(at), replica, what: what ?? "" };
+    });
+    for (const pause of events) {
+      const durationMs = Number(pause.what.match(/^paused for ([\d.]+) ms$/)?.[1]);
+      if (Number.isNaN(durationMs)) continue;
+      pauses++;
+      const wakeAt = pause.at + durationMs;
+      const handled = events.filter(({ replica, what }) =>
+        replica === pause.replica && /^(received|tick)/.test(what)
+      );
+      const asleep = handled.filter(({ at }) => at > pause.at && at < wakeAt - 0.001);
+      assert.deepEqual(asleep, [], `seed ${seed}: ${pause.replica} ran while paused`);
+    }
+  }
+  assert.ok(pauses > 0, "no seed paused a replica");
+});
+
 Deno.test("a failing run keeps the last events of its trace", () => {
   const result = runSimulation({
     seed: 1,

@@ -42,7 +42,12 @@ Deno.test("fault plans mix every kind of fault over many seeds", () => {
       leaseMs: 480,
     });
     for (const { fault } of plan.faults) {
-      kinds.add(fault.kind === "partition" ? `partition ${fault.style}` : fault.kind);
+      const detail = fault.kind === "partition"
+        ? ` ${fault.style}`
+        : fault.kind === "pause"
+        ? ` ${fault.target}`
+        : "";
+      kinds.add(`${fault.kind}${detail}`);
     }
   }
   assert.deepEqual([...kinds].sort(), [
@@ -53,6 +58,9 @@ Deno.test("fault plans mix every kind of fault over many seeds", () => {
     "partition hard",
     "partition isolate_leader",
     "partition one_way",
+    "pause any",
+    "pause leader",
+    "pause next_leader",
   ]);
 });
 
