@@ -106,6 +106,7 @@ export type ResolvedRaftOptions = Required<Omit<RaftOptions, "logger">> & {
  * assert.equal(resolveRaftOptions(given).leaseMs, 960);
  * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 1200 }), RangeError);
  * assert.throws(() => resolveRaftOptions({ ...given, leaseMs: 0 }), RangeError);
+ * assert.throws(() => resolveRaftOptions({ ...given, peers: ["0001", "0001"] }), RangeError);
  * ```
  */
 export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
@@ -139,6 +140,14 @@ export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
   const { id, peers, electionTimeoutMinMs, electionTimeoutMaxMs, leaseMs } = resolved;
   if (peers.includes(id)) {
     throw new RangeError(`Cannot create a Raft node as peers includes its own id ${id}`);
+  }
+  // A peer listed twice would count in the cluster's size but answer once.
+  if (new Set(peers).size !== peers.length) {
+    throw new RangeError(
+      `Cannot create a Raft node as peers lists an id twice (${
+        peers.join(", ")
+      }): ids must be distinct`,
+    );
   }
   if (!(electionTimeoutMaxMs > electionTimeoutMinMs && electionTimeoutMinMs > 0)) {
     throw new RangeError(
