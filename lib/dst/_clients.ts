@@ -91,16 +91,22 @@ export class ClientDriver {
   }
 
   /**
-   * A second reply for one MID. A duplicate ok is forgiven when the first
-   * replier crashed, stepped down or was partitioned between the two answers:
-   * a new leader then re-answers committed puts no voter knew were answered
-   * (`electionAnswered` in lib/raft/node.ts). Everything else breaks the protocol.
+   * A second reply for one MID. A duplicate ok is forgiven when the replica
+   * that answered first crashed, stepped down, paused or was partitioned
+   * between the two answers: a new leader then re-answers committed puts no
+   * voter knew were answered (`electionAnswered` in lib/raft/node.ts).
+   * Answered first means sent first: two oks sent a few milliseconds apart
+   * (a leader waking from a pause, and its successor) can reach the client in
+   * the other order. Everything else breaks the protocol.
    */
   #judgeAnomaly(anomaly: ReplyAnomaly): void {
     const { kind, mid, first, second } = anomaly;
     const described = `${second.type} from ${second.replier} at ${second.sentAt.toFixed(3)}`;
     if (kind === "reply_after_ok" && first !== undefined) {
-      if (this.#world.disruptedBetween(first.replier, first.sentAt, second.sentAt)) {
+      const [earlier, later] = second.type === "ok" && second.sentAt < first.sentAt
+        ? [second, first]
+        : [first, second];
+      if (this.#world.disruptedBetween(earlier.replier, earlier.sentAt, later.sentAt)) {
         this.#world.stats.explainedDuplicates++;
         return;
       }
@@ -108,7 +114,7 @@ export class ClientDriver {
         "unexplained_duplicate_ok",
         `MID ${mid} got ok from ${first.replier} at ${
           first.sentAt.toFixed(3)
-        } and then ${described}, with no crash, partition or step-down of ${first.replier} in between`,
+        } and then ${described}, with no crash, partition, pause or step-down of ${earlier.replier} in between`,
       );
     }
     if (kind === "reply_after_refusal" && first !== undefined) {
