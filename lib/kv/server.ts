@@ -214,7 +214,6 @@ export class KvServer {
     const { messages, committedEntries, readStates, deadline } = this.core.ready();
     for (const { index, entry } of committedEntries) this.#apply(index, entry);
     if (committedEntries.length > 0) this.#settleProposals();
-    this.#decideEarlierPuts();
     for (const { context } of readStates) {
       const read = this.#reading.get(context);
       this.#reading.delete(context);
