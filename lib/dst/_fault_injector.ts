@@ -1,7 +1,8 @@
 /**
  * Applies the fault schedule to a running cluster: link conditions,
- * partitions, single cut links, crashes, clock jumps and process pauses. Sides, victims and
- * links are picked when a fault fires, from the cluster as it is then.
+ * partitions, single cut links, crashes, clock jumps and process pauses.
+ * Sides, victims and links are picked when a fault fires, from the cluster as
+ * it is then.
  *
  * @module
  */

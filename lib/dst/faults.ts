@@ -1,11 +1,10 @@
 /**
  * The fault schedule of one run, drawn entirely from its seed (TigerBeetle's
  * VOPR and FoundationDB's simulation draw a run's settings the same way): link
- * conditions that change over time, partitions, crashes, replica clocks
- * that drift and jump within the bound a leader lease assumes, and replica
- * processes that stall. The `lease`
- * profile adds single links cut around the leader, a long-delay tail and late
- * vote replies.
+ * conditions that change over time, partitions, crashes, replica clocks that
+ * drift and jump within the bound a leader lease assumes, and replica
+ * processes that stall. The `lease` profile adds single links cut around the
+ * leader, a long-delay tail and late vote replies.
  *
  * @module
  */

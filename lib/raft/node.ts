@@ -1455,17 +1455,18 @@ export class RaftNode {
 
   /**
    * Serves the reads a majority confirmed with AppendEntries sent after they
-   * arrived (thesis §6.4), only while that confirmation is younger than the
-   * lease. Its acknowledgements may have waited in the socket while this
-   * process stalled; older than the lease, they no longer rule out a newer
-   * leader, which may have answered a newer put already, and the course's
-   * client judges a get by the last put answered when the get's answer
-   * arrives. A fresh round serves them instead.
+   * arrived (thesis §6.4), only while this leader holds its lease: the
+   * acknowledgements may have waited in the socket while this process
+   * stalled, and older than the lease they no longer rule out a newer leader,
+   * which may have answered a newer put already (the course's client judges a
+   * get by the last put answered when the get's answer arrives). A fresh
+   * round serves them instead. A read's index is at least the term's first,
+   * so the lease's other condition, that entry committed, holds for any read
+   * served.
    */
   #serveReadyReads(now: number): void {
-    if (this.#reads.size === 0) return;
+    if (this.#reads.size === 0 || !this.holdsLease(now)) return;
     const confirmedSince = this.#progress.quorumAckedSentAt(now);
-    if (!leaseHolds(now, confirmedSince, this.#options.leaseMs)) return;
     for (const { context, index } of this.#reads.takeReady(confirmedSince, this.#log.commitIndex)) {
       this.#readStates.push({ context, index });
     }
