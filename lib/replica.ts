@@ -84,6 +84,14 @@ const WARM_WINDOW_MS = 300;
 const WARM_REPLICAS_PER_CORE = 7;
 
 /**
+ * When collecting the core's output failed (a bug, logged), the timer fires
+ * again after this long, so that a replica which hears nothing (cut off alone)
+ * keeps ticking instead of waiting for a datagram; a bug that persists is
+ * logged ten times a second rather than silencing the replica.
+ */
+const FAILED_READY_RETRY_MS = 100;
+
+/**
  * How long the shell's timer waits for a deadline: {@linkcode TIMER_LEAD_MS}
  * sooner, in whole milliseconds, never negative nor beyond what `setTimeout`
  * takes. The virtual simulator (`lib/sim/virtual.ts`) arms its model of this
@@ -338,12 +346,15 @@ class Shell {
    * Drains the server's output: sends its messages and adopts its deadline. The
    * sends start together rather than one after another completes, so the last
    * follower's AppendEntries and a client's ok do not wait for earlier sends. A
-   * bug hit while collecting the output is logged and sends nothing this time.
+   * bug hit while collecting the output is logged and sends nothing this time,
+   * and the timer is kept (see {@linkcode FAILED_READY_RETRY_MS}).
    */
   async #flush(): Promise<void> {
     let ready: ReturnType<KvServer["ready"]> | undefined;
     this.#guard("ready", () => ready = this.#server.ready());
-    if (ready === undefined) return;
+    if (ready === undefined) {
+      return this.#arm(Math.max(this.#deadline, performance.now() + FAILED_READY_RETRY_MS));
+    }
     const { messages, deadline } = ready;
     // Sends first: the replies and AppendEntries of this input need not wait for the timer.
     const sent = Promise.all(messages.map((message) => this.#send(message)));
