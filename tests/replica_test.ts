@@ -33,6 +33,23 @@ async function electedLeader(cluster: ReplicaCluster): Promise<string> {
   return await cluster.expect(() => cluster.agreedLeader(), ELECTION_WAIT_MS, "a leader");
 }
 
+/**
+ * Starts replica `0000` of three in this process, against a socket that plays
+ * the simulator; its peers never start.
+ */
+function startLoneReplica(options: Partial<Parameters<typeof runReplica>[0]> = {}) {
+  const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const controller = new AbortController();
+  const running = runReplica({
+    simulatorPort: (simulator.addr as Deno.NetAddr).port,
+    id: "0000",
+    peers: ["0001", "0002"],
+    signal: controller.signal,
+    ...options,
+  });
+  return { simulator, controller, running };
+}
+
 Deno.test("each replica says hello before anything else", async () => {
   await withCluster({}, async (cluster) => {
     await cluster.expect(
@@ -309,21 +326,15 @@ Deno.test("the launcher works from any working directory", async () => {
 });
 
 Deno.test("runReplica runs its role's warm path while requests come, not for heartbeats, until stopped", async () => {
-  const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const controller = new AbortController();
   let runs = 0;
   const roles = new Set<boolean>();
-  const running = runReplica({
-    simulatorPort: (simulator.addr as Deno.NetAddr).port,
-    id: "0000",
-    peers: ["0001", "0002"],
+  const { simulator, controller, running } = startLoneReplica({
     warmPath: {
       run: (leading) => {
         roles.add(leading);
         return ++runs;
       },
     },
-    signal: controller.signal,
   });
   const [, replica] = await simulator.receive();
   const send = (message: object) =>
@@ -357,14 +368,7 @@ Deno.test("runReplica runs its role's warm path while requests come, not for hea
 });
 
 Deno.test("runReplica ticks the core on time and stops on abort leaving nothing open", async () => {
-  const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const controller = new AbortController();
-  const running = runReplica({
-    simulatorPort: (simulator.addr as Deno.NetAddr).port,
-    id: "0000",
-    peers: ["0001", "0002"],
-    signal: controller.signal,
-  });
+  const { simulator, controller, running } = startLoneReplica();
   let closed = false;
   const closeSimulator = () => {
     if (!closed) simulator.close();
@@ -408,15 +412,7 @@ Deno.test("runReplica keeps ticking after collecting a tick's output failed once
     }
     return ready.call(this);
   };
-  const simulator = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const controller = new AbortController();
-  const running = runReplica({
-    simulatorPort: (simulator.addr as Deno.NetAddr).port,
-    id: "0000",
-    peers: ["0001", "0002"],
-    logLevel: "error",
-    signal: controller.signal,
-  });
+  const { simulator, controller, running } = startLoneReplica({ logLevel: "error" });
   try {
     const until = performance.now() + ELECTION_WAIT_MS;
     while (ticks < 2 && performance.now() < until) await delay(20);
