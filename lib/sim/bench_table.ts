@@ -205,7 +205,10 @@ export interface ConfigSummary {
    * can hide the runs that missed it, which decide what one run of the grader earns.
    */
   tierRuns: Record<Metric, TierCounts>;
-  /** Runs with every metric at Full credit or better. */
+  /**
+   * Runs that passed with every metric at Full credit or better: a run the
+   * course fails earns no tier.
+   */
   runsFullOrBetter: number;
   /** Whether each metric's bonus can be reached at all (a threshold of 0 cannot). */
   bonusReachable: Record<Metric, boolean>;
@@ -260,7 +263,7 @@ export function summarizeConfig(
     return counts;
   });
   const fullOrBetter = (sample: RunSample) =>
-    METRICS.every((metric) => tierOfRun(sample, metric) <= 1);
+    sample.passed && METRICS.every((metric) => tierOfRun(sample, metric) <= 1);
   return {
     config,
     runs: samples.length,
@@ -585,7 +588,15 @@ export function tierRunsTable(
     `${summary.runsFullOrBetter}/${summary.runs}`,
   ]);
   return markdownTable(
-    ["config", "runs", "messages", "failures", "duplicates", "median", "all Full or better"],
+    [
+      "config",
+      "runs",
+      "messages",
+      "failures",
+      "duplicates",
+      "median",
+      "passed, all Full or better",
+    ],
     rows,
   );
 }

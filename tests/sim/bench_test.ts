@@ -100,13 +100,14 @@ Deno.test("a config summary counts the runs in each tier by their own values", (
     sample({ totalMsgs: 1150, medianLatencyS: 0.0009 }),
     sample({ totalMsgs: 3100, duplicates: 2, medianLatencyS: 0.0009 }),
     sample({ totalMsgs: 1199, failures: 1, medianLatencyS: 0.06 }),
+    sample({ totalMsgs: 1100, passed: false }),
   ]);
   assert.equal(summary.tiers.total_msgs, 0);
   assert.deepEqual(summary.tierRuns, {
-    total_msgs: [3, 0, 1, 0],
-    failures: [0, 3, 1, 0],
-    duplicates: [0, 3, 1, 0],
-    median_latency: [1, 2, 0, 1],
+    total_msgs: [4, 0, 1, 0],
+    failures: [0, 4, 1, 0],
+    duplicates: [0, 4, 1, 0],
+    median_latency: [1, 3, 0, 1],
   });
   assert.equal(summary.runsFullOrBetter, 2);
 });
@@ -117,7 +118,10 @@ Deno.test("the table of runs by tier lists each metric's tiers that runs fell in
     sample({ totalMsgs: 1300, failures: 2 }),
   ]);
   const lines = tierRunsTable([summary]);
-  assert.match(lines[0] ?? "", /^\| config +\| runs \| messages .*\| all Full or better \|$/);
+  assert.match(
+    lines[0] ?? "",
+    /^\| config +\| runs \| messages .*\| passed, all Full or better \|$/,
+  );
   assert.equal(
     lines[2]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
     "simple-1;2;1 Bonus, 1 Full;1 Full, 1 No credit;2 Full;2 Full;1/2",
