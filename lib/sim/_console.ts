@@ -55,9 +55,13 @@ export function memoryOutput(): Output & { lines: string[] } {
   return { lines, line: (text) => void lines.push(text), progress() {}, endProgress() {} };
 }
 
+/** The signals that stop a command, each with the exit status a shell gives it. */
+const STOP_SIGNALS = [["SIGINT", 130], ["SIGTERM", 143]] as const;
+
 /**
- * Runs a command's `main` with Ctrl-C wired to an AbortSignal, then exits with
- * its status, or 130 when interrupted.
+ * Runs a command's `main` with Ctrl-C (SIGINT) and SIGTERM wired to an
+ * AbortSignal, so that either stops the replicas it started, then exits with
+ * its status, or with 130 or 143 when stopped by one of them.
  *
  * @param main The command: its arguments and a signal in, an exit status out.
  */
@@ -65,9 +69,16 @@ export async function runCommand(
   main: (args: string[], signal: AbortSignal) => Promise<number>,
 ): Promise<never> {
   const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  let stoppedWith: number | undefined;
+  const listeners = STOP_SIGNALS.map(([signal, status]) => {
+    const listener = () => {
+      stoppedWith ??= status;
+      controller.abort();
+    };
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  });
   const status = await main(Deno.args, controller.signal);
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.exit(controller.signal.aborted ? 130 : status);
+  for (const remove of listeners) remove();
+  Deno.exit(stoppedWith ?? status);
 }

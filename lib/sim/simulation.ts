@@ -282,6 +282,7 @@ class Run {
     if (this.#stopReason === "packet_storm") {
       this.#options.output.line(packetStormLine(this.#config));
     }
+    if (this.#stopReason === "aborted") this.#options.output.line(this.#interruptedLine());
     this.#counters.died = this.#replicaIds.length - this.#living.size - this.#counters.killed;
     this.#workload.finalize();
     this.#readSimulatorSocketDrops(this.#replicaIds);
@@ -601,6 +602,12 @@ class Run {
     if (this.#stop.signal.aborted) return;
     this.#stopReason = reason;
     this.#stop.abort();
+  }
+
+  /** Says that the results to follow cover only the part of the run before a stop signal. */
+  #interruptedLine(): string {
+    const ranS = (this.#endedAtMs / 1000).toFixed(1);
+    return `*** Interrupted ${ranS} s into a ${this.#schedule.totalS} s run: the results below cover only that part`;
   }
 
   #readSimulatorSocketDrops(ids: readonly string[]): void {

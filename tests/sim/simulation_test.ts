@@ -3,6 +3,7 @@ import { memoryOutput } from "../../lib/sim/_console.ts";
 import { loadConfig } from "../../lib/sim/config.ts";
 import { main } from "../../lib/sim/main.ts";
 import { runSimulation } from "../../lib/sim/simulation.ts";
+import { setTimeout as delay } from "node:timers/promises";
 import { config } from "./_helpers.ts";
 
 const WRONG_REPLICA = "tests/fixtures/empty_get_replica";
@@ -95,4 +96,34 @@ Deno.test("our replica survives a leader killed with SIGKILL, with a linearizabl
   assert.equal(result.counters.died, 0);
   assert.deepEqual(result.checks.filter((check) => !check.passed), []);
   assert.equal(result.linearizability.linearizable, true);
+});
+
+Deno.test("SIGTERM stops deno task sim as Ctrl-C does: the replicas stop and the output says so", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      "--allow-net=127.0.0.1",
+      "--allow-run",
+      "--allow-read=.",
+      "lib/sim/main.ts",
+      "configs/short/simple.json",
+      "--replica",
+      WRONG_REPLICA,
+      "--quiet",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let printed = "";
+  while (!printed.includes("Simulating")) printed += (await stdout.read()).value ?? "";
+  await delay(1500);
+  child.kill("SIGTERM");
+  for (let chunk = await stdout.read(); !chunk.done; chunk = await stdout.read()) {
+    printed += chunk.value;
+  }
+  const status = await child.status;
+  assert.equal(status.code, 143);
+  assert.match(printed, /\*\*\* Interrupted \d+\.\d s into a 13 s run/);
 });
