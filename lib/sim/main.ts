@@ -115,6 +115,16 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
     console.log(USAGE);
     return values.help ? 0 : EXIT_USAGE;
   }
+  const extra = positionals.slice(positionals[0] === "all" ? 2 : 1);
+  if (extra.length > 0) {
+    return fail(
+      new TypeError(
+        `Cannot start simulation with ${extra.join(" ")} after ${
+          positionals[0]
+        }: it runs one config, or "all [DIR]" for every config of a directory`,
+      ),
+    );
+  }
   try {
     const terminal = Deno.stdout.isTerminal();
     if (values.virtual && values.replica !== undefined) {
@@ -254,7 +264,15 @@ async function readConfig(path: string): Promise<SimConfig> {
     return await loadConfig(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot start simulation as config ${path} does not exist`);
+      const hint = path.endsWith(".json")
+        ? ""
+        : ` (a config is a file, such as configs/${path}.json)`;
+      throw new Error(`Cannot start simulation as config ${path} does not exist${hint}`);
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new Error(
+        `Cannot start simulation as ${path} is a directory: give one config file in it`,
+      );
     }
     if (error instanceof TypeError || error instanceof RangeError) {
       throw new (error.constructor as typeof Error)(`${path}: ${error.message}`);
