@@ -43,6 +43,7 @@ const USAGE = `usage: 3700kvstore <port> <id> <peer id> [<peer id> ...] [--log-l
  *   simulatorPort: 9000, id: "0000", peers: ["0001", "0002"], logLevel: "warn",
  * });
  * assert.throws(() => parseReplicaArgs(["9000", "0000"]), RangeError);
+ * assert.throws(() => parseReplicaArgs(["9000"]), /as 1 argument was given: it needs a port/);
  * ```
  */
 export function parseReplicaArgs(args: readonly string[]): ReplicaOptions | "help" {
@@ -59,7 +60,9 @@ export function parseReplicaArgs(args: readonly string[]): ReplicaOptions | "hel
   const [port, id, ...peers] = positionals;
   if (port === undefined || id === undefined || peers.length === 0) {
     throw new RangeError(
-      `Cannot start replica as ${positionals.length} arguments were given: it needs a port, an id and at least one peer id`,
+      `Cannot start replica as ${
+        argumentsGiven(positionals.length)
+      }: it needs a port, an id and at least one peer id`,
     );
   }
   const simulatorPort = readPort(port);
@@ -72,6 +75,11 @@ export function parseReplicaArgs(args: readonly string[]): ReplicaOptions | "hel
     peers: peerIds,
     logLevel: parseLogLevel(values["log-level"]),
   };
+}
+
+function argumentsGiven(count: number): string {
+  if (count === 0) return "no argument was given";
+  return count === 1 ? "1 argument was given" : `${count} arguments were given`;
 }
 
 function readPort(text: string): number {

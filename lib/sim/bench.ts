@@ -191,7 +191,7 @@ export async function main(args: string[], signal: AbortSignal): Promise<number>
       : [...new Set([...options.configs, ...FLOOR_CONFIGS])];
     for (const name of needed) loaded.set(name, await readConfig(options.configsDir, name));
     if (!options.virtual) await checkProgram(options.replica);
-    if (!options.skipFloor) await checkProgram(options.floor);
+    if (!options.skipFloor) await checkProgram(options.floor, "floor program");
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_USAGE;

@@ -14,24 +14,25 @@ const TERMINATE_GRACE_MS = 2000;
  * one-line message instead of a spawn error.
  *
  * @param path The program.
+ * @param role What the program is to the run, as the message names it.
  * @throws {Error} When it is missing, not a file, or not executable.
  */
-export async function checkProgram(path: string): Promise<void> {
+export async function checkProgram(path: string, role = "replica program"): Promise<void> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot start simulation as replica program ${path} does not exist`);
+      throw new Error(`Cannot start simulation as ${role} ${path} does not exist`);
     }
-    throw new Error(`Cannot start simulation as replica program ${path} cannot be read: ${error}`);
+    throw new Error(`Cannot start simulation as ${role} ${path} cannot be read: ${error}`);
   }
   if (!info.isFile) {
-    throw new Error(`Cannot start simulation as replica program ${path} is not a file`);
+    throw new Error(`Cannot start simulation as ${role} ${path} is not a file`);
   }
   if (info.mode !== null && (info.mode & 0o111) === 0) {
     throw new Error(
-      `Cannot start simulation as replica program ${path} is not executable (try chmod +x ${path})`,
+      `Cannot start simulation as ${role} ${path} is not executable (try chmod +x ${path})`,
     );
   }
 }
