@@ -105,12 +105,10 @@ export class LivenessPhase {
     const logged = loggedMids(leader);
     // A put in the leader's log must be answered, whichever replica it went to
     // (a new leader may wait to hear its followers before it decides). A
-    // request at a live replica must be answered too, except a put that was in
-    // some log and is in none now: it was lost with a truncated suffix and its
-    // outcome is "never" (the client can only tell by reading).
+    // request at a live replica must be answered too: a put lost with a
+    // truncated suffix is redirected by the replica that took it.
     const waiting = world.workload.unanswered().filter(({ request, to }) =>
-      logged.has(request.MID) ||
-      (!world.crashed[world.ids.indexOf(to)] && !world.monitor.everLogged(request.MID))
+      logged.has(request.MID) || !world.crashed[world.ids.indexOf(to)]
     );
     if (waiting.length > 0) {
       const mids = waiting.slice(0, 5).map((r) => `${r.request.type} ${r.request.MID} at ${r.to}`);

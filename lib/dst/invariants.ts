@@ -105,8 +105,6 @@ export class SafetyMonitor {
   /** Prefix hash of every (index, term) pair seen in any log. */
   readonly #chainByIndexTerm = new Map<string, number>();
   readonly #fingerprints = new WeakMap<Entry, string>();
-  /** The MID of every put entry seen in any log. */
-  readonly #loggedMids = new Set<string>();
 
   /** @returns The leaders seen, by term. */
   get leaders(): ReadonlyMap<number, Id> {
@@ -116,14 +114,6 @@ export class SafetyMonitor {
   /** @returns The entries known committed, in index order from 1. */
   committedEntries(): readonly Entry[] {
     return this.#committed;
-  }
-
-  /**
-   * @param mid A client message id.
-   * @returns Whether a put with that MID was ever seen in a replica's log.
-   */
-  everLogged(mid: string): boolean {
-    return this.#loggedMids.has(mid);
   }
 
   /**
@@ -196,8 +186,7 @@ export class SafetyMonitor {
       const chain = fnv1a(track.chain[index - 1] as number, fingerprint);
       track.fingerprints.push(fingerprint);
       track.chain.push(chain);
-      const { term, command } = replica.entryAt(index) as Entry;
-      if (isPutCommand(command)) this.#loggedMids.add(command.MID);
+      const { term } = replica.entryAt(index) as Entry;
       const slot = `${index}:${term}`;
       const known = this.#chainByIndexTerm.get(slot);
       if (known === undefined) this.#chainByIndexTerm.set(slot, chain);

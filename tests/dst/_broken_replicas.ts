@@ -1,4 +1,4 @@
-import type { ClientReply, InboundMessage } from "../../lib/kv/messages.ts";
+import { type ClientReply, type InboundMessage, isPutCommand } from "../../lib/kv/messages.ts";
 import type { KvServerOptions, ServerReady } from "../../lib/kv/server.ts";
 import { ServedReplica, type SimulatedReplica } from "../../lib/dst/replica.ts";
 
@@ -100,4 +100,28 @@ export function unconfirmedLeaderReadReplica(options: KvServerOptions): Simulate
         }
         : undefined,
   );
+}
+
+/**
+ * A replica that never redirects a put once it held it in its log: when a
+ * new leader overwrites the put's entry, its client waits forever.
+ */
+export function silentOnOverwrittenPutReplica(options: KvServerOptions): SimulatedReplica {
+  return new SilentOnOverwrittenPut(options);
+}
+
+class SilentOnOverwrittenPut extends ServedReplica {
+  readonly #loggedMids = new Set<string>();
+
+  override ready(): ServerReady {
+    const ready = super.ready();
+    for (let index = 1; index <= this.lastIndex; index++) {
+      const command = this.entryAt(index)?.command;
+      if (isPutCommand(command)) this.#loggedMids.add(command.MID);
+    }
+    const messages = ready.messages.filter((message) =>
+      !(message.type === "redirect" && this.#loggedMids.has(message.MID))
+    );
+    return { messages, deadline: ready.deadline };
+  }
 }

@@ -3,6 +3,7 @@ import { runSimulation } from "../../lib/dst/mod.ts";
 import {
   deafReplica,
   forgetfulPutReplica,
+  silentOnOverwrittenPutReplica,
   staleReadReplica,
   throwingReplica,
   unconfirmedLeaderReadReplica,
@@ -127,6 +128,14 @@ Deno.test("a cluster that never elects a leader breaks liveness", () => {
   const { violation } = runSimulation({ seed: 2, steps: 20, createReplica: deafReplica });
   assert.equal(violation?.invariant, "liveness");
   assert.match(violation?.message ?? "", /after faults stopped: 0 live leaders/);
+});
+
+Deno.test("a put never redirected after a new leader overwrote its entry breaks liveness", () => {
+  const caught = firstViolation((seed) =>
+    runSimulation({ seed, steps: 40, createReplica: silentOnOverwrittenPutReplica })
+  );
+  assert.equal(caught?.invariant, "liveness");
+  assert.match(caught?.message ?? "", /requests unanswered \(put /);
 });
 
 Deno.test("a core that throws is a violation of that seed, not the end of the run", () => {
