@@ -208,7 +208,14 @@ export class KvServer {
   /**
    * Applies what committed, answers what can be answered and takes the output.
    *
-   * @returns The messages to send, client replies first, and the next deadline.
+   * Client replies go first, so that a burst of peer messages does not delay
+   * them, except in an output that applied committed entries: its peer
+   * messages carry the commit that answered their puts (a commit notice, or
+   * the next AppendEntries), and a leader killed as its ok leaves would
+   * otherwise take that knowledge with it, for its successor to answer the put
+   * again.
+   *
+   * @returns The messages to send, in order, and the next deadline.
    */
   ready(): ServerReady {
     const { messages, committedEntries, readStates, deadline } = this.core.ready();
@@ -219,12 +226,10 @@ export class KvServer {
       this.#reading.delete(context);
       if (read?.request.type === "get") this.#answerGet(read as WaitingGet);
     }
-    const out: OutboundMessage[] = this.#replies;
+    const replies = this.#replies;
     this.#replies = [];
-    // Client replies first: a burst of peer messages must not delay them.
-    out.push(...messages);
     return {
-      messages: out,
+      messages: committedEntries.length > 0 ? [...messages, ...replies] : [...replies, ...messages],
       deadline: Math.min(deadline, this.#held.nextExpiry(this.#holdRequestMs)),
     };
   }
