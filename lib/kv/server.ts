@@ -65,7 +65,7 @@ function putCommand(request: PutRequest): PutCommand {
 
 /** What the caller must do after feeding the server an input. */
 export interface ServerReady {
-  /** Messages to send, in order: client replies first, then peer messages. */
+  /** Messages to send, in order (see {@linkcode KvServer.ready} for which go first). */
   messages: OutboundMessage[];
   /** The caller's clock value at which `tick` must next be called. */
   deadline: number;
