@@ -65,7 +65,7 @@ function putCommand(request: PutRequest): PutCommand {
 
 /** What the caller must do after feeding the server an input. */
 export interface ServerReady {
-  /** Messages to send, in order (see {@linkcode KvServer.ready} for which go first). */
+  /** Messages to send, in order: client replies first, then peer messages. */
   messages: OutboundMessage[];
   /** The caller's clock value at which `tick` must next be called. */
   deadline: number;
@@ -208,14 +208,7 @@ export class KvServer {
   /**
    * Applies what committed, answers what can be answered and takes the output.
    *
-   * Client replies go first, so that a burst of peer messages does not delay
-   * them, except in an output that applied committed entries: its peer
-   * messages carry the commit that answered their puts (a commit notice, or
-   * the next AppendEntries), and a leader killed as its ok leaves would
-   * otherwise take that knowledge with it, for its successor to answer the put
-   * again.
-   *
-   * @returns The messages to send, in order, and the next deadline.
+   * @returns The messages to send, client replies first, and the next deadline.
    */
   ready(): ServerReady {
     const { messages, committedEntries, readStates, deadline } = this.core.ready();
@@ -226,10 +219,12 @@ export class KvServer {
       this.#reading.delete(context);
       if (read?.request.type === "get") this.#answerGet(read as WaitingGet);
     }
-    const replies = this.#replies;
+    const out: OutboundMessage[] = this.#replies;
     this.#replies = [];
+    // Client replies first: a burst of peer messages must not delay them.
+    out.push(...messages);
     return {
-      messages: committedEntries.length > 0 ? [...messages, ...replies] : [...replies, ...messages],
+      messages: out,
       deadline: Math.min(deadline, this.#held.nextExpiry(this.#holdRequestMs)),
     };
   }
