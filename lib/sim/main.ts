@@ -264,9 +264,8 @@ async function readConfig(path: string): Promise<SimConfig> {
     return await loadConfig(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      const hint = path.endsWith(".json")
-        ? ""
-        : ` (a config is a file, such as configs/${path}.json)`;
+      const likely = path.includes("/") ? `${path}.json` : `configs/${path}.json`;
+      const hint = path.endsWith(".json") ? "" : ` (a config is a file, such as ${likely})`;
       throw new Error(`Cannot start simulation as config ${path} does not exist${hint}`);
     }
     if (error instanceof Deno.errors.IsADirectory) {

@@ -35,4 +35,6 @@ Deno.test("deno task sim says what a config path should have been", async () => 
   const bare = await refusal(["simple-1", "--virtual"]);
   assert.equal(bare.status, 2);
   assert.match(bare.error, /config simple-1 does not exist \(.*configs\/simple-1\.json\)/);
+  const noSuffix = await refusal(["configs/simple-1", "--virtual"]);
+  assert.match(noSuffix.error, /such as configs\/simple-1\.json\)$/);
 });
