@@ -196,7 +196,11 @@ function withoutUnseenLostPuts(history: readonly Operation[]): Operation[] {
   );
 }
 
-function loggedMids(replica: SimulatedReplica): Set<string> {
+/**
+ * @param replica A replica.
+ * @returns The MID of every put in its log.
+ */
+export function loggedMids(replica: SimulatedReplica): Set<string> {
   const mids = new Set<string>();
   for (let index = 1; index <= replica.lastIndex; index++) {
     const command = replica.entryAt(index)?.command;

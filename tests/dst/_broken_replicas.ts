@@ -1,4 +1,5 @@
-import { type ClientReply, type InboundMessage, isPutCommand } from "../../lib/kv/messages.ts";
+import type { ClientReply, InboundMessage } from "../../lib/kv/messages.ts";
+import { loggedMids } from "../../lib/dst/_liveness.ts";
 import type { KvServerOptions, ServerReady } from "../../lib/kv/server.ts";
 import { ServedReplica, type SimulatedReplica } from "../../lib/dst/replica.ts";
 
@@ -115,10 +116,7 @@ class SilentOnOverwrittenPut extends ServedReplica {
 
   override ready(): ServerReady {
     const ready = super.ready();
-    for (let index = 1; index <= this.lastIndex; index++) {
-      const command = this.entryAt(index)?.command;
-      if (isPutCommand(command)) this.#loggedMids.add(command.MID);
-    }
+    for (const mid of loggedMids(this)) this.#loggedMids.add(mid);
     const messages = ready.messages.filter((message) =>
       !(message.type === "redirect" && this.#loggedMids.has(message.MID))
     );

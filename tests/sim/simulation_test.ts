@@ -98,7 +98,7 @@ Deno.test("our replica survives a leader killed with SIGKILL, with a linearizabl
   assert.equal(result.linearizability.linearizable, true);
 });
 
-Deno.test("SIGTERM stops deno task sim as Ctrl-C does: the replicas stop and the output says so", async () => {
+Deno.test("SIGTERM stops deno task sim as Ctrl-C does: status 143, and the output says so", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -117,7 +117,11 @@ Deno.test("SIGTERM stops deno task sim as Ctrl-C does: the replicas stop and the
   }).spawn();
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let printed = "";
-  while (!printed.includes("Simulating")) printed += (await stdout.read()).value ?? "";
+  while (!printed.includes("Simulating")) {
+    const chunk = await stdout.read();
+    if (chunk.done) break;
+    printed += chunk.value;
+  }
   await delay(1500);
   child.kill("SIGTERM");
   for (let chunk = await stdout.read(); !chunk.done; chunk = await stdout.read()) {
