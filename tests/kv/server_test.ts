@@ -291,10 +291,16 @@ Deno.test("a new leader answers an earlier term's put once every follower report
     assert.deepEqual(repliesIn(answer("0002", 0, at + 1)), [], "committed, not yet answered");
     assert.equal(node.commitIndex, 2);
     assert.deepEqual(repliesIn(deliver(node, request("put", "q", "other"), at + 2)), []);
+    deliver(node, request("put", "r", "other"), at + 2);
+    assert.equal(node.lastIndex, 4, "a put of a key put only in this term waits for nothing");
     const qAcks = ["0001", "0002"].map((peer) =>
-      deliver(node, appendReply(peer, { term: 2, matchIndex: 3, sentAt: at + 2 }), at + 3)
+      deliver(node, appendReply(peer, { term: 2, matchIndex: 4, sentAt: at + 2 }), at + 3)
     );
-    assert.deepEqual(repliesIn(qAcks.flat()), ["ok:0000"], "a put of this term is answered");
+    assert.deepEqual(
+      repliesIn(qAcks.flat()),
+      ["ok:0000", "ok:0000"],
+      "puts of this term are answered",
+    );
     const get = deliver(node, request("get", "g"), at + 4);
     assert.deepEqual(repliesIn(get), [], "a get of the undecided put's key waits");
     const told = repliesIn(answer("0003", knownCommitted ? 1 : 0, at + 5));
@@ -633,4 +639,19 @@ Deno.test("a replica holding 200,000 requests keeps answering", () => {
   const redirected = seedLog(node, 1, [{ term: 1 }], 300);
   assert.equal(redirected.filter((m) => m.type === "redirect").length, 10_000);
   assert.deepEqual(repliesIn(deliver(node, request("put", "after"), 301)), ["redirect:0001"]);
+});
+
+/**
+ * A negative hold, or a bound on waiting requests that is negative or not a
+ * whole number, is refused when the server is made, not found out later.
+ */
+Deno.test("a key-value server refuses a negative hold or a bound that is not a count", () => {
+  for (
+    const service of [{ holdRequestMs: -1 }, { maxWaitingRequests: -1 }, {
+      maxWaitingRequests: 1.5,
+    }]
+  ) {
+    assert.throws(() => makeReplica(service), RangeError, JSON.stringify(service));
+  }
+  makeReplica({ holdRequestMs: 0, maxWaitingRequests: 0 });
 });

@@ -295,6 +295,30 @@ Deno.test("a candidate asks again only the peers that have not answered", () => 
 });
 
 /**
+ * A pre-vote asked again is for the same term as the first: the one the
+ * pre-candidate would campaign in, one above its own, which it has not taken.
+ * Asked for its own term, every voter would refuse it. Thesis §9.6.
+ */
+Deno.test("a pre-candidate asks again for pre-votes of the term it would campaign in", () => {
+  const node = makeNode({ retransmitMs: 100, electionTimeoutMinMs: 600 });
+  seedLog(node, 1, [{ term: 1 }], 0, 1);
+  const start = node.ready().deadline;
+  node.tick(start);
+  assert.equal(node.role, "pre_candidate");
+  const first = node.ready().messages.map((m) => `${m.type}:${m.term}`);
+  assert.deepEqual(first, ["pre_vote:2"]);
+  node.tick(start + 100);
+  const again = node.ready().messages.map((m) => `${m.type}:${m.dst}:${m.term}`);
+  assert.deepEqual(again, [
+    "pre_vote:0001:2",
+    "pre_vote:0002:2",
+    "pre_vote:0003:2",
+    "pre_vote:0004:2",
+  ]);
+  assert.equal(node.currentTerm, 1, "pre-voting takes no term");
+});
+
+/**
  * A follower draws its election timeout once per role, as etcd does, so each
  * AppendEntries only moves its deadline later: the shell's timer then needs no
  * resetting on every message. A new role draws again, so split votes still break.

@@ -87,6 +87,7 @@ Deno.test("commitTo never moves backwards or past the log", () => {
   assert.equal(log.commitTo(5), true);
   assert.equal(log.commitIndex, 2);
   assert.equal(log.commitTo(1), false);
+  assert.equal(log.commitTo(2), false, "already there: it did not move");
   assert.deepEqual(log.takeEntriesToApply().map(([index]) => index), [1, 2]);
   assert.equal(log.lastApplied, 2);
 });

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { Network, TEST_TIMING } from "./_network.ts";
-import { appendReply, appendsTo, campaign, deliver, makeReplica, PEERS } from "./_drive.ts";
+import {
+  appendReply,
+  appendsTo,
+  campaign,
+  deliver,
+  makeNode,
+  makeReplica,
+  PEERS,
+  putCommand,
+  seedLog,
+} from "./_drive.ts";
 import type { GetRequest } from "../../lib/kv/messages.ts";
 
 function get(mid: string, key: string, to = "0000"): GetRequest {
@@ -139,4 +149,27 @@ Deno.test("a minority leader never serves a stale get", () => {
     const reply = replies[0];
     assert.ok(reply?.type !== "ok" || reply.value === "new", `${mid} read stale state`);
   }
+});
+
+/**
+ * A new leader does not know its predecessor's commit index, only its own, which
+ * may lag: the earlier terms' entries above it commit with the term's first
+ * entry. So a read asked before that commit is for the term's first entry's
+ * index, and an application that serves it once it applied that index reads
+ * every put committed before the read was asked. Raft §8; thesis §6.4.
+ */
+Deno.test("a read asked before the term's first commit reads at that commit's index", () => {
+  const node = makeNode();
+  const earlier = [{ term: 1, command: putCommand(1) }, { term: 1, command: putCommand(2) }];
+  seedLog(node, 1, earlier, 0, 1);
+  const at = campaign(node, 2_000);
+  node.ready();
+  assert.equal(node.commitIndex, 1, "it knows entry 1 committed, not entry 2");
+  assert.ok(node.requestRead(7, at));
+  assert.deepEqual(node.ready().readStates, []);
+  for (const peer of ["0001", "0002"]) {
+    node.step(appendReply(peer, { term: node.currentTerm, matchIndex: 3, sentAt: at }), at + 1);
+  }
+  assert.equal(node.commitIndex, 3, "its no-op committed, and entry 2 with it");
+  assert.deepEqual(node.ready().readStates, [{ context: 7, index: 3 }]);
 });

@@ -9,6 +9,7 @@ import {
   makeNode,
   makeReplica,
   midsOf,
+  PEERS,
   putCommand,
   replicatingLeader,
   seedLog,
@@ -343,6 +344,35 @@ Deno.test("a new leader closes the election's commit once every earlier entry is
   node.step(appendReply("0002", { term: 2, matchIndex: 2, commitIndex: 1, sentAt: at }), at + 1);
   assert.ok(!node.electionCommitOpen, "0003 and 0004 are silent, but have nothing to tell");
   assert.deepEqual(node.electionAnswered, { commitIndex: 1 });
+});
+
+/**
+ * The term's first commit may settle earlier terms' entries at once, with
+ * their answers: a successor elected before the next heartbeat must learn of
+ * it through its voters, or it answers those puts again. So the moment the
+ * election's commit closes, every follower hears the commit, with nothing
+ * left undecided, and not before: while it is open, followers must not take
+ * the earlier entries for answered.
+ */
+Deno.test("a new leader tells every follower of its commit the moment the election's commit closes", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1, command: putCommand(1) }, { term: 1, command: putCommand(2) }], 0);
+  const at = campaign(node, 2_000);
+  node.ready();
+  node.step(appendReply("0001", { term: 2, matchIndex: 3, commitIndex: 1, sentAt: at }), at + 1);
+  node.step(appendReply("0002", { term: 2, matchIndex: 3, commitIndex: 0, sentAt: at }), at + 1);
+  assert.equal(node.commitIndex, 3);
+  assert.ok(node.electionCommitOpen, "entry 2 is undecided while 0003 and 0004 are silent");
+  assert.deepEqual(node.ready().messages, [], "nothing to tell yet");
+  node.step(appendReply("0003", { term: 2, matchIndex: 3, commitIndex: 2, sentAt: at }), at + 2);
+  assert.ok(!node.electionCommitOpen, "0003 knew entry 2 answered");
+  const told = node.ready().messages;
+  for (const peer of PEERS) {
+    const appends = appendsTo(told, peer);
+    assert.equal(appends.length, 1, `${peer} is told at once`);
+    assert.equal(appends[0]?.leaderCommit, 3);
+    assert.equal(appends[0]?.undecided, undefined, `${peer}: nothing is left undecided`);
+  }
 });
 
 /**
