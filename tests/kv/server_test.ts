@@ -239,6 +239,33 @@ Deno.test("puts written over after a partition heals are redirected together", (
 });
 
 /**
+ * The entry that writes over a put may be of an earlier term than the put's:
+ * here leader `0001` of term 3 holds term-1 entries `0000` never got, and it
+ * took term 2 with a put at their index. Once the entry at the put's index
+ * commits, the put is redirected, whichever of the two terms is higher and
+ * even when that index is the last committed.
+ */
+Deno.test("a put written over by an entry of an earlier term is redirected once that entry commits", () => {
+  const node = makeReplica();
+  seedLog(node, 1, [{ term: 1 }], 0, 1);
+  const at = campaign(node, 2_000);
+  node.ready();
+  assert.equal(node.currentTerm, 2);
+  deliver(node, request("put", "p"), at + 1);
+  assert.equal(node.lastIndex, 3, "the no-op at 2, the put at 3");
+  const overwrite = appendEntries("0001", {
+    term: 3,
+    prevLogIndex: 1,
+    prevLogTerm: 1,
+    entries: [{ term: 1 }, { term: 1 }],
+    leaderCommit: 3,
+    sentAt: at + 2,
+  });
+  assert.deepEqual(repliesIn(deliver(node, overwrite, at + 2)), ["redirect:0001"]);
+  assert.equal(node.commitIndex, 3);
+});
+
+/**
  * A get sent to a leader cut off in a minority changes nothing: once its
  * ReadIndex round has waited a retransmission unanswered, it is redirected
  * naming no leader, long before the partition heals.

@@ -373,6 +373,36 @@ Deno.test("a new leader tells every follower of its commit the moment the electi
     assert.equal(appends[0]?.leaderCommit, 3);
     assert.equal(appends[0]?.undecided, undefined, `${peer}: nothing is left undecided`);
   }
+  // Its caller answered the earlier puts at the close: a lapse of the lease
+  // cannot make them undecided again.
+  node.tick(at + 2 + TEST_TIMING.leaseMs + 100);
+  assert.equal(node.holdsLease(at + 2 + TEST_TIMING.leaseMs + 100), false);
+  assert.equal(node.role, "leader");
+  assert.ok(!node.electionCommitOpen, "closed once, closed for the term");
+});
+
+/**
+ * The listening for one silent follower (the dead leader) ends on the clock,
+ * not on a message: the tick at its end closes the election's commit, with
+ * nothing else arriving.
+ */
+Deno.test("a new leader closes the election's commit on the tick that ends its listening", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1, command: putCommand(1) }], 0);
+  const at = campaign(node, 2_000);
+  node.ready();
+  for (const peer of ["0001", "0002", "0003"]) {
+    node.step(appendReply(peer, { term: 2, matchIndex: 2, commitIndex: 0, sentAt: at }), at + 1);
+  }
+  node.ready();
+  assert.ok(node.electionCommitOpen, "0004 is silent");
+  let now = at + 1;
+  while (node.electionCommitOpen) {
+    now = node.ready().deadline;
+    node.tick(now);
+  }
+  assert.equal(node.role, "leader");
+  assert.equal(now, at + 100, "a retransmit interval after the election");
 });
 
 /**
