@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Network } from "./_network.ts";
+import { Network, TEST_TIMING } from "./_network.ts";
 import { appendEntries, campaign, deliver, makeNode, seedLog } from "./_drive.ts";
 import { BROADCAST, type VoteReply } from "../../lib/raft/messages.ts";
 import { resolveRaftOptions } from "../../lib/raft/options.ts";
@@ -181,6 +181,33 @@ Deno.test("a replica grants one vote per term", () => {
     }, 100)[0] as VoteReply;
   assert.equal(ask("0001").granted, true);
   assert.equal(ask("0002").granted, false);
+});
+
+/**
+ * Granting a vote restarts the voter's election timer (Raft §5.2, Figure 2):
+ * the candidate it voted for needs a round trip to win and send its first
+ * AppendEntries, and a voter whose old deadline came first would campaign
+ * against it. Here the term is already the voter's (a candidate with a
+ * shorter log was refused in it), so no change of term restarts the timer.
+ */
+Deno.test("a replica that grants a vote waits a new election timeout before campaigning", () => {
+  const node = makeNode();
+  seedLog(node, 1, [{ term: 1 }], 0);
+  const ask = (src: string, lastLogIndex: number, now: number) =>
+    deliver(node, {
+      src,
+      dst: "0000",
+      leader: "FFFF",
+      type: "request_vote",
+      term: 2,
+      lastLogIndex,
+      lastLogTerm: lastLogIndex === 0 ? 0 : 1,
+    }, now)[0] as VoteReply;
+  assert.equal(ask("0002", 0, node.ready().deadline - 1).granted, false);
+  assert.equal(node.currentTerm, 2);
+  const grantedAt = node.ready().deadline - 1;
+  assert.equal(ask("0001", 1, grantedAt).granted, true);
+  assert.ok(node.ready().deadline >= grantedAt + TEST_TIMING.electionTimeoutMinMs);
 });
 
 /**
