@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ServedReplica } from "../../lib/dst/replica.ts";
 import type { ClientReply, OutboundMessage } from "../../lib/kv/messages.ts";
 import { RaftNode } from "../../lib/raft/node.ts";
+import { leaseHolds } from "../../lib/raft/read_only.ts";
 import { BROADCAST, type Id, type PeerMessage } from "../../lib/raft/messages.ts";
 import { TEST_TIMING } from "./_network.ts";
 
@@ -204,4 +205,22 @@ Deno.test("a reply that waited out a pause renews no contact", () => {
   node.step(late, 1_700);
   node.tick(1_800);
   assert.equal(node.role, "follower");
+});
+
+/**
+ * A lease is a half-open interval: it holds from the acknowledged send until
+ * just before `leaseMs` later, and not at that instant, the earliest a voter
+ * that acknowledged it may vote again (less the drift allowance).
+ */
+Deno.test("a lease ends at its length, not an instant later", () => {
+  assert.equal(leaseHolds(1_000, 1_000, TEST_TIMING.leaseMs), true);
+  assert.equal(leaseHolds(1_000 + TEST_TIMING.leaseMs - 0.001, 1_000, TEST_TIMING.leaseMs), true);
+  assert.equal(leaseHolds(1_000 + TEST_TIMING.leaseMs, 1_000, TEST_TIMING.leaseMs), false);
+});
+
+/** Only a leader takes a read: a follower's caller must redirect the get instead. */
+Deno.test("a replica that does not lead refuses a read", () => {
+  const node = new RaftNode({ id: A, peers: [B, C], now: 0, random: () => 0.5, ...TEST_TIMING });
+  assert.equal(node.requestRead(1, 10), false);
+  assert.deepEqual(node.ready().readStates, []);
 });
