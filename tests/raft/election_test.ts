@@ -3,6 +3,7 @@ import { Network, TEST_TIMING } from "./_network.ts";
 import { appendEntries, campaign, deliver, makeNode, seedLog } from "./_drive.ts";
 import { BROADCAST, type VoteReply } from "../../lib/raft/messages.ts";
 import { resolveRaftOptions } from "../../lib/raft/options.ts";
+import type { RaftNode } from "../../lib/raft/node.ts";
 
 /** A granted (pre-)vote from `0001`, whose log is empty; tests add the type, term and commit index. */
 const GRANT_FROM_0001 = {
@@ -13,6 +14,17 @@ const GRANT_FROM_0001 = {
   lastLogIndex: 0,
   lastLogTerm: 0,
 } as const;
+
+/** Delivers a RequestVote from `src` to the node `0000`, and returns its reply. */
+function askVote(
+  node: RaftNode,
+  src: string,
+  candidate: { term: number; lastLogIndex: number; lastLogTerm: number },
+  now: number,
+): VoteReply {
+  const request = { src, dst: "0000", leader: "FFFF", type: "request_vote", ...candidate } as const;
+  return deliver(node, request, now)[0] as VoteReply;
+}
 
 /**
  * At most one leader can be elected in a given term, whatever the losses.
@@ -147,15 +159,7 @@ Deno.test("a vote is refused to a candidate with a less up-to-date log", () => {
   const node = makeNode();
   seedLog(node, 2, [{ term: 1 }, { term: 2 }, { term: 2 }], 0);
   const ask = (lastLogIndex: number, lastLogTerm: number, term: number) =>
-    deliver(node, {
-      src: "0003",
-      dst: "0000",
-      leader: "FFFF",
-      type: "request_vote",
-      term,
-      lastLogIndex,
-      lastLogTerm,
-    }, 5_000)[0] as VoteReply;
+    askVote(node, "0003", { term, lastLogIndex, lastLogTerm }, 5_000);
   assert.equal(ask(9, 1, 3).granted, false, "an older last term loses despite a longer log");
   assert.equal(ask(2, 2, 4).granted, false, "a shorter log of the same last term loses");
   assert.equal(node.votedFor, undefined);
@@ -170,15 +174,7 @@ Deno.test("a vote is refused to a candidate with a less up-to-date log", () => {
 Deno.test("a replica grants one vote per term", () => {
   const node = makeNode();
   const ask = (src: string) =>
-    deliver(node, {
-      src,
-      dst: "0000",
-      leader: "FFFF",
-      type: "request_vote",
-      term: 2,
-      lastLogIndex: 0,
-      lastLogTerm: 0,
-    }, 100)[0] as VoteReply;
+    askVote(node, src, { term: 2, lastLogIndex: 0, lastLogTerm: 0 }, 100);
   assert.equal(ask("0001").granted, true);
   assert.equal(ask("0002").granted, false);
 });
@@ -193,20 +189,12 @@ Deno.test("a replica grants one vote per term", () => {
 Deno.test("a replica that grants a vote waits a new election timeout before campaigning", () => {
   const node = makeNode();
   seedLog(node, 1, [{ term: 1 }], 0);
-  const ask = (src: string, lastLogIndex: number, now: number) =>
-    deliver(node, {
-      src,
-      dst: "0000",
-      leader: "FFFF",
-      type: "request_vote",
-      term: 2,
-      lastLogIndex,
-      lastLogTerm: lastLogIndex === 0 ? 0 : 1,
-    }, now)[0] as VoteReply;
-  assert.equal(ask("0002", 0, node.ready().deadline - 1).granted, false);
+  const behind = { term: 2, lastLogIndex: 0, lastLogTerm: 0 };
+  assert.equal(askVote(node, "0002", behind, node.ready().deadline - 1).granted, false);
   assert.equal(node.currentTerm, 2);
   const grantedAt = node.ready().deadline - 1;
-  assert.equal(ask("0001", 1, grantedAt).granted, true);
+  const upToDate = { term: 2, lastLogIndex: 1, lastLogTerm: 1 };
+  assert.equal(askVote(node, "0001", upToDate, grantedAt).granted, true);
   assert.ok(node.ready().deadline >= grantedAt + TEST_TIMING.electionTimeoutMinMs);
 });
 
