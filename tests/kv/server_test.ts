@@ -673,11 +673,8 @@ Deno.test("a replica holding 200,000 requests keeps answering", () => {
  * whole number, is refused when the server is made, not found out later.
  */
 Deno.test("a key-value server refuses a negative hold or a bound that is not a count", () => {
-  for (
-    const service of [{ holdRequestMs: -1 }, { maxWaitingRequests: -1 }, {
-      maxWaitingRequests: 1.5,
-    }]
-  ) {
+  const refused = [{ holdRequestMs: -1 }, { maxWaitingRequests: -1 }, { maxWaitingRequests: 1.5 }];
+  for (const service of refused) {
     assert.throws(() => makeReplica(service), RangeError, JSON.stringify(service));
   }
   makeReplica({ holdRequestMs: 0, maxWaitingRequests: 0 });
