@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Network, TEST_TIMING } from "./_network.ts";
+import { Network, seededRandom, TEST_TIMING } from "./_network.ts";
 import {
   appendEntries,
   appendReply,
@@ -435,6 +435,24 @@ Deno.test("a put is sent at once to just enough followers, in turn", () => {
   const second = proposeAt(node, 2, at + 2);
   assert.deepEqual(second.map((m) => m.dst), ["0003", "0004"]);
   assert.deepEqual(midsOf(appendsTo(second, "0003")[0]?.entries ?? []), ["m1", "m2"]);
+});
+
+/**
+ * In a cluster of four a majority is three, so a put needs two followers, as in
+ * a cluster of five; one would leave every put waiting for the hedge.
+ */
+Deno.test("a put goes to two followers of three in a cluster of four", () => {
+  const peers = ["0001", "0002", "0003"];
+  const node = new RaftNode({ id: "0000", peers, now: 0, ...TEST_TIMING, random: seededRandom(3) });
+  const electedAt = campaign(node, 0);
+  node.ready();
+  for (const peer of peers) {
+    const reply = { term: node.currentTerm, matchIndex: 1, sentAt: electedAt };
+    node.step(appendReply(peer, reply), electedAt + 1);
+  }
+  node.ready();
+  const first = proposeAt(node, 1, electedAt + 2);
+  assert.deepEqual(first.map((m) => m.dst), ["0001", "0002"]);
 });
 
 /**
