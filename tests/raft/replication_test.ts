@@ -601,8 +601,11 @@ Deno.test("a term's first acknowledgement sets the round trip the hedge waits", 
   assert.equal(node.ready().deadline, at + 10 + 3 * 2);
 });
 
-/** A leader alone commits each entry as it appends it, and has no hedge to wake for. */
-Deno.test("a leader without peers sets no timer for a hedge", () => {
+/**
+ * A leader alone commits each entry as it appends it, has no hedge to wake for,
+ * and is never cut off: its own log is a majority.
+ */
+Deno.test("a leader without peers sets no timer for a hedge and is never cut off", () => {
   const node = new RaftNode({ id: "0000", peers: [], now: 0, random: () => 0.5 });
   const electedAt = node.ready().deadline;
   node.tick(electedAt);
@@ -614,6 +617,7 @@ Deno.test("a leader without peers sets no timer for a hedge", () => {
   assert.equal(committedEntries.length, 1);
   // A hedge waits at most the retransmit delay, 100 ms.
   assert.ok(deadline > at + 100, `woken ${deadline - at} ms after the put`);
+  assert.equal(node.isCutOff(at + 10_000), false);
 });
 
 /**
