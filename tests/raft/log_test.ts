@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { RaftLog } from "../../lib/raft/log.ts";
+import type { Entry } from "../../lib/raft/messages.ts";
 import { majority, quorumValue } from "../../lib/raft/quorum.ts";
 
 function logWithTerms(...terms: number[]): RaftLog {
@@ -57,6 +58,48 @@ Deno.test("slice bounds batches by count and by size", () => {
   assert.equal(log.slice(1, 64, 1).length, 1);
   assert.equal(log.slice(11, 64, 1e6).length, 0);
 });
+
+/**
+ * A slice counts each entry's own JSON size (and a comma), also after a
+ * conflict replaced entries whose sizes an earlier slice had measured: the
+ * sizes are cached, so a stale or shifted size would let a batch outgrow its
+ * bound, or stop it early.
+ */
+Deno.test("slice measures each entry's own size, also after a conflict replaced it", () => {
+  const rounds = fc.array(
+    fc.record({
+      keep: fc.nat(8),
+      sizes: fc.array(fc.nat(200), { maxLength: 5 }),
+      from: fc.integer({ min: 1, max: 10 }),
+      maxBytes: fc.integer({ min: 1, max: 800 }),
+    }),
+    { maxLength: 8 },
+  );
+  fc.assert(fc.property(rounds, (steps) => {
+    const log = new RaftLog();
+    let expected: Entry[] = [];
+    steps.forEach(({ keep, sizes, from, maxBytes }, round) => {
+      // Each round's entries are of a new term, so they replace what follows `keep`.
+      const prevLogIndex = Math.min(keep, expected.length);
+      const entries = sizes.map((size) => ({ term: round + 1, command: "x".repeat(size) }));
+      log.appendAfter(prevLogIndex, entries);
+      if (entries.length > 0) expected = [...expected.slice(0, prevLogIndex), ...entries];
+      assert.deepEqual(log.slice(from, 64, maxBytes), sliceOf(expected, from, maxBytes));
+    });
+  }));
+});
+
+/** What {@linkcode RaftLog.slice} returns with no count bound, measured afresh. */
+function sliceOf(entries: readonly Entry[], from: number, maxBytes: number): Entry[] {
+  const result: Entry[] = [];
+  let bytes = 0;
+  for (const entry of entries.slice(from - 1)) {
+    bytes += JSON.stringify(entry).length + 1;
+    if (result.length > 0 && bytes > maxBytes) break;
+    result.push(entry);
+  }
+  return result;
+}
 
 /** The commit index only grows and never passes the last index. */
 /** tailStart is where a slice must start to end at the last entry, and no lower. */
