@@ -101,8 +101,10 @@ function sliceOf(entries: readonly Entry[], from: number, maxBytes: number): Ent
   return result;
 }
 
-/** The commit index only grows and never passes the last index. */
-/** tailStart is where a slice must start to end at the last entry, and no lower. */
+/**
+ * tailStart is where a slice must start to end at the last entry, and no lower,
+ * also where the last entries fill the size bound exactly or overrun it by one.
+ */
 Deno.test("tailStart is the lowest start of a slice that reaches the last entry", () => {
   fc.assert(
     fc.property(
@@ -114,17 +116,28 @@ Deno.test("tailStart is the lowest start of a slice that reaches the last entry"
         for (const value of values) {
           log.append({ term: 1, command: { key: "k", value, client: "0100", MID: "m" } });
         }
-        const reaches = (from: number) =>
-          from - 1 + log.slice(from, maxCount, maxBytes).length === log.lastIndex;
-        const start = log.tailStart(maxCount, maxBytes);
-        assert.ok(start >= 1 && start <= log.lastIndex + 1);
-        assert.ok(reaches(start), `from ${start}`);
-        if (start > 1) assert.ok(!reaches(start - 1), `from ${start - 1} also reaches`);
+        assertTailStart(log, maxCount, maxBytes);
+        let tailBytes = 0;
+        for (let index = log.lastIndex; index > log.lastIndex - maxCount && index > 0; index--) {
+          tailBytes += JSON.stringify(log.entryAt(index)).length + 1;
+          assertTailStart(log, maxCount, tailBytes);
+          assertTailStart(log, maxCount, tailBytes - 1);
+        }
       },
     ),
   );
 });
 
+function assertTailStart(log: RaftLog, maxCount: number, maxBytes: number): void {
+  const reaches = (from: number) =>
+    from - 1 + log.slice(from, maxCount, maxBytes).length === log.lastIndex;
+  const start = log.tailStart(maxCount, maxBytes);
+  assert.ok(start >= 1 && start <= log.lastIndex + 1);
+  assert.ok(reaches(start), `from ${start}, at most ${maxBytes} bytes`);
+  if (start > 1) assert.ok(!reaches(start - 1), `from ${start - 1} also reaches`);
+}
+
+/** The commit index only grows and never passes the last index. */
 Deno.test("commitTo never moves backwards or past the log", () => {
   const log = logWithTerms(1, 1);
   assert.equal(log.commitTo(5), true);
