@@ -279,6 +279,34 @@ Deno.test("a candidate that hears from a leader of its term becomes follower", (
 });
 
 /**
+ * A replica votes at most once in a term, so stepping down within its term
+ * keeps its vote: a candidate that hears from the term's leader, and a
+ * pre-candidate that voted in its term before suspecting its leader, each
+ * refuse a later candidate of that term. Granting it would let a second leader
+ * be elected in the term. Raft §5.2. (A leader deposed in its term holds an
+ * entry of that term, which no candidate of the term has, so the log rule
+ * refuses for it.)
+ */
+Deno.test("a replica that steps down within its term keeps its vote", () => {
+  const another = { term: 1, lastLogIndex: 0, lastLogTerm: 0 };
+  const candidate = makeNode();
+  candidate.tick(candidate.ready().deadline);
+  assert.equal(candidate.role, "candidate");
+  deliver(candidate, appendEntries("0003", { term: 1, sentAt: 2_001 }), 2_001);
+  assert.equal(candidate.votedFor, "0000");
+  assert.equal(askVote(candidate, "0002", another, 2_001 + 600).granted, false);
+
+  const preCandidate = makeNode();
+  assert.equal(askVote(preCandidate, "0001", another, 0).granted, true);
+  preCandidate.tick(preCandidate.ready().deadline);
+  assert.equal(preCandidate.role, "pre_candidate");
+  const heardAt = preCandidate.ready().deadline - 1;
+  deliver(preCandidate, appendEntries("0001", { term: 1, sentAt: heardAt }), heardAt);
+  assert.equal(preCandidate.votedFor, "0001");
+  assert.equal(askVote(preCandidate, "0002", another, heardAt + 600).granted, false);
+});
+
+/**
  * Pre-voting changes no term (thesis §9.6), so a replica that suspects its leader
  * keeps naming it in the `leader` field until it campaigns for real.
  */
