@@ -12,6 +12,7 @@ import type { Entry, Id } from "../raft/messages.ts";
 /** Names of the properties a run checks. */
 export type InvariantName =
   | "election_safety"
+  | "one_vote_per_term"
   | "log_matching"
   | "leader_completeness"
   | "state_machine_safety"
@@ -52,6 +53,8 @@ export interface ReplicaView {
   readonly id: Id;
   readonly role: string;
   readonly currentTerm: number;
+  /** The candidate voted for in the current term, if any. */
+  readonly votedFor: Id | undefined;
   readonly commitIndex: number;
   readonly lastApplied: number;
   readonly lastIndex: number;
@@ -67,6 +70,9 @@ interface ReplicaTrack {
   chain: number[];
   commitIndex: number;
   lastApplied: number;
+  /** The highest term seen, and the vote seen first in it. */
+  term: number;
+  votedFor: Id | undefined;
 }
 
 /**
@@ -84,7 +90,7 @@ interface ReplicaTrack {
  * import { SafetyMonitor } from "./invariants.ts";
  * const monitor = new SafetyMonitor();
  * const replica = (id: string) => ({
- *   id, role: "leader", currentTerm: 1, commitIndex: 0, lastApplied: 0, lastIndex: 0,
+ *   id, role: "leader", currentTerm: 1, votedFor: id, commitIndex: 0, lastApplied: 0, lastIndex: 0,
  *   entryAt: () => undefined, read: () => "",
  * });
  * monitor.observe(replica("0000"));
@@ -124,6 +130,7 @@ export class SafetyMonitor {
    */
   observe(replica: ReplicaView): void {
     const track = this.#trackOf(replica.id);
+    this.#checkVote(replica, track);
     this.#syncLog(replica, track);
     this.#syncCommit(replica, track);
     if (replica.role === "leader") this.#checkLeader(replica, track);
@@ -160,10 +167,43 @@ export class SafetyMonitor {
   #trackOf(id: Id): ReplicaTrack {
     let track = this.#tracks.get(id);
     if (track === undefined) {
-      track = { fingerprints: [""], chain: [0], commitIndex: 0, lastApplied: 0 };
+      track = {
+        fingerprints: [""],
+        chain: [0],
+        commitIndex: 0,
+        lastApplied: 0,
+        term: 0,
+        votedFor: undefined,
+      };
       this.#tracks.set(id, track);
     }
     return track;
+  }
+
+  /**
+   * A replica's term never goes back, and a vote given in a term stays (§5.2,
+   * Figure 2: at most one vote per term). Election safety rests on it, but
+   * catches only the rare runs where a second vote completes a second majority.
+   */
+  #checkVote(replica: ReplicaView, track: ReplicaTrack): void {
+    const { id, currentTerm, votedFor } = replica;
+    if (currentTerm < track.term) {
+      throw new InvariantViolation(
+        "one_vote_per_term",
+        `${id} went back from term ${track.term} to ${currentTerm}`,
+      );
+    }
+    if (currentTerm > track.term || track.votedFor === undefined) {
+      track.term = currentTerm;
+      track.votedFor = votedFor;
+    } else if (votedFor !== track.votedFor) {
+      throw new InvariantViolation(
+        "one_vote_per_term",
+        `${id} voted for ${track.votedFor} in term ${currentTerm}, then for ${
+          votedFor ?? "nobody"
+        }`,
+      );
+    }
   }
 
   /** Reads the changed log suffix; checks committed entries stay and log matching (§5.3). */

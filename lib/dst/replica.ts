@@ -52,6 +52,10 @@ export class ServedReplica implements SimulatedReplica {
   get currentTerm(): number {
     return this.server.core.currentTerm;
   }
+  /** The candidate the core voted for in its current term, if any. */
+  get votedFor(): Id | undefined {
+    return this.server.core.votedFor;
+  }
   /** The leader the core believes in. */
   get leaderId(): Id | undefined {
     return this.server.core.leaderId;

@@ -15,6 +15,7 @@ function replica(
     id,
     role: state.role ?? "follower",
     currentTerm: state.currentTerm ?? 1,
+    votedFor: state.votedFor,
     commitIndex: state.commitIndex ?? 0,
     lastApplied: state.lastApplied ?? state.commitIndex ?? 0,
     lastIndex: log.length,
@@ -26,6 +27,28 @@ function replica(
 const noop1: Entry = { term: 1 };
 const putA: Entry = { term: 1, command: { key: "k", value: "a", client: "0013", MID: "m1" } };
 const putB: Entry = { term: 1, command: { key: "k", value: "b", client: "0013", MID: "m2" } };
+
+Deno.test("a second vote in a term, or a term going back, breaks one vote per term", () => {
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { currentTerm: 2 }));
+  monitor.observe(replica("0000", { currentTerm: 2, votedFor: "0001" }));
+  monitor.observe(replica("0000", { currentTerm: 3 }));
+  monitor.observe(replica("0000", { currentTerm: 3, votedFor: "0002" }));
+  assert.throws(
+    () => monitor.observe(replica("0000", { currentTerm: 3 })),
+    /one_vote_per_term: 0000 voted for 0002 in term 3, then for nobody/,
+  );
+  const other = new SafetyMonitor();
+  other.observe(replica("0001", { currentTerm: 3, votedFor: "0001" }));
+  assert.throws(
+    () => other.observe(replica("0001", { currentTerm: 3, votedFor: "0002" })),
+    /one_vote_per_term/,
+  );
+  assert.throws(
+    () => other.observe(replica("0001", { currentTerm: 2, votedFor: "0001" })),
+    /one_vote_per_term: 0001 went back from term 3 to 2/,
+  );
+});
 
 Deno.test("two leaders in one term break election safety", () => {
   const monitor = new SafetyMonitor();
