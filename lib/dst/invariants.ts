@@ -13,6 +13,7 @@ import type { Entry, Id } from "../raft/messages.ts";
 export type InvariantName =
   | "election_safety"
   | "one_vote_per_term"
+  | "leader_append_only"
   | "log_matching"
   | "leader_completeness"
   | "state_machine_safety"
@@ -73,6 +74,8 @@ interface ReplicaTrack {
   /** The highest term seen, and the vote seen first in it. */
   term: number;
   votedFor: Id | undefined;
+  /** The term it led in when last observed; 0 when it did not lead. */
+  ledTerm: number;
 }
 
 /**
@@ -131,9 +134,11 @@ export class SafetyMonitor {
   observe(replica: ReplicaView): void {
     const track = this.#trackOf(replica.id);
     this.#checkVote(replica, track);
-    this.#syncLog(replica, track);
+    const leads = replica.role === "leader";
+    this.#syncLog(replica, track, leads && track.ledTerm === replica.currentTerm);
     this.#syncCommit(replica, track);
-    if (replica.role === "leader") this.#checkLeader(replica, track);
+    if (leads) this.#checkLeader(replica, track);
+    track.ledTerm = leads ? replica.currentTerm : 0;
   }
 
   /**
@@ -174,6 +179,7 @@ export class SafetyMonitor {
         lastApplied: 0,
         term: 0,
         votedFor: undefined,
+        ledTerm: 0,
       };
       this.#tracks.set(id, track);
     }
@@ -206,11 +212,24 @@ export class SafetyMonitor {
     }
   }
 
-  /** Reads the changed log suffix; checks committed entries stay and log matching (§5.3). */
-  #syncLog(replica: ReplicaView, track: ReplicaTrack): void {
+  /**
+   * Reads the changed log suffix; checks committed entries stay, log matching
+   * (§5.3), and that a leader that led in this term at the last look only
+   * appended since (Figure 3, Leader Append-Only).
+   */
+  #syncLog(replica: ReplicaView, track: ReplicaTrack, stillLeads: boolean): void {
     const lastIndex = replica.lastIndex;
-    let same = Math.min(track.fingerprints.length - 1, lastIndex);
+    const knownEnd = track.fingerprints.length - 1;
+    let same = Math.min(knownEnd, lastIndex);
     while (same > 0 && this.#fingerprint(replica, same) !== track.fingerprints[same]) same--;
+    if (stillLeads && same < knownEnd) {
+      throw new InvariantViolation(
+        "leader_append_only",
+        `${replica.id}, leader of term ${replica.currentTerm}, lost or replaced its entry at ${
+          same + 1
+        }`,
+      );
+    }
     if (same < track.commitIndex) {
       throw new InvariantViolation(
         "committed_entry_kept",

@@ -50,6 +50,23 @@ Deno.test("a second vote in a term, or a term going back, breaks one vote per te
   );
 });
 
+Deno.test("a leader that drops or replaces an entry of its log breaks leader append-only", () => {
+  const leader = { role: "leader", currentTerm: 1 } as const;
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { ...leader, log: [noop1, putA] }));
+  monitor.observe(replica("0000", { ...leader, log: [noop1, putA, putB] }));
+  assert.throws(
+    () => monitor.observe(replica("0000", { ...leader, log: [noop1, putB] })),
+    /leader_append_only: 0000, leader of term 1, lost or replaced its entry at 2/,
+  );
+  // Once it stopped leading, or leads a later term, it may have lost uncommitted
+  // entries as a follower meanwhile.
+  const other = new SafetyMonitor();
+  other.observe(replica("0001", { ...leader, log: [noop1, putA] }));
+  other.observe(replica("0001", { log: [noop1] }));
+  other.observe(replica("0001", { role: "leader", currentTerm: 3, log: [noop1, { term: 3 }] }));
+});
+
 Deno.test("two leaders in one term break election safety", () => {
   const monitor = new SafetyMonitor();
   monitor.observe(replica("0000", { role: "leader", currentTerm: 3 }));
