@@ -242,8 +242,9 @@ Deno.test("a replica that never heard of a term campaigns without a pre-vote", (
 });
 
 /**
- * A pre-candidate becomes candidate only with a majority of pre-votes, and the
- * vote replies of its voters carry their commit index. Thesis §9.6.
+ * A pre-candidate becomes candidate only with a majority of pre-votes for the
+ * term it would campaign in, and the vote replies of its voters carry their
+ * commit index. Thesis §9.6.
  */
 Deno.test("a replica campaigns for real only after a majority of pre-votes", () => {
   const node = makeNode();
@@ -252,6 +253,11 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
   assert.equal(node.role, "pre_candidate");
   assert.equal(node.currentTerm, 1);
   node.step({ ...GRANT_FROM_0001, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
+  assert.equal(node.role, "pre_candidate");
+  // Grants for another term (late answers to an earlier round) do not count.
+  for (const src of ["0002", "0003"]) {
+    node.step({ ...GRANT_FROM_0001, src, type: "pre_vote_reply", term: 1, commitIndex: 1 }, 2_000);
+  }
   assert.equal(node.role, "pre_candidate");
   node.step(
     { ...GRANT_FROM_0001, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 },
