@@ -78,6 +78,29 @@ Deno.test("malformed peer messages are ignored by a follower", () => {
 });
 
 /**
+ * A tick before the deadline the node asked for changes nothing and sends
+ * nothing, whatever its role: a shell's timer may fire early, or for another
+ * reason than this node's deadline (`tick`'s contract: harmless when nothing is due).
+ */
+Deno.test("a tick before the deadline changes nothing, in every role", () => {
+  const follower = makeNode();
+  seedLog(follower, 2, [{ term: 1 }, { term: 1 }], 0, 2);
+  const candidate = makeNode();
+  candidate.tick(candidate.ready().deadline);
+  const leader = makeNode();
+  campaign(leader, 0);
+  for (const node of [follower, candidate, leader]) {
+    const { deadline } = node.ready();
+    const before = snapshot(node);
+    for (const early of [deadline - 50, deadline - 1]) {
+      node.tick(early);
+      assert.deepEqual(node.ready().messages, [], `${node.role} at ${early}, due at ${deadline}`);
+      assert.deepEqual(snapshot(node), before, node.role);
+    }
+  }
+});
+
+/**
  * A leader ignores replies claiming entries it never had or a send time in the
  * future (which would forge a lease).
  */
