@@ -669,6 +669,20 @@ Deno.test("a replica holding 200,000 requests keeps answering", () => {
 });
 
 /**
+ * A leader bounds the requests it holds in no log too: with maxWaitingRequests
+ * gets waiting for their read round, the next get fails at once rather than go
+ * unanswered.
+ */
+Deno.test("a leader holding its bound of gets fails the next one at once", () => {
+  const node = makeReplica({ maxWaitingRequests: 2 });
+  const at = campaign(node, 0);
+  node.ready();
+  assert.deepEqual(repliesIn(deliver(node, request("get", "g1"), at + 1)), []);
+  assert.deepEqual(repliesIn(deliver(node, request("get", "g2"), at + 2)), []);
+  assert.deepEqual(repliesIn(deliver(node, request("get", "g3"), at + 3)), ["fail:0000"]);
+});
+
+/**
  * A negative hold, or a bound on waiting requests that is negative or not a
  * whole number, is refused when the server is made, not found out later.
  */
