@@ -45,6 +45,7 @@ Deno.test("term boundaries are found for fast backtracking", () => {
   assert.equal(log.firstIndexOfTerm(2), 1);
   assert.equal(log.lastIndexOfTerm(3), 5);
   assert.equal(log.lastIndexOfTerm(2), 0);
+  assert.equal(logWithTerms(1, 3).lastIndexOfTerm(1), 1, "a term held at index 1 only");
   assert.equal(log.term(0), 0);
   assert.equal(log.term(7), undefined);
 });
