@@ -482,6 +482,25 @@ Deno.test("a leader that lost its role before deciding an earlier term's put ans
 });
 
 /**
+ * A follower told an earlier term's put committed but undecided, as the last
+ * entry it applied, answers it once it leads and has decided it.
+ */
+Deno.test("a new leader answers an undecided put it applied last as a follower", () => {
+  const node = makeReplica();
+  const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
+  const entries = [{ term: 1, command: put }];
+  deliver(node, appendEntries("0001", { term: 2, entries, leaderCommit: 2, undecided: [1, 1] }), 0);
+  assert.equal(node.lastApplied, 1);
+  const at = campaign(node, 2_000);
+  node.ready();
+  const replies = PEERS.flatMap((peer) => {
+    const reply = appendReply(peer, { term: 3, matchIndex: 2, commitIndex: 0, sentAt: at });
+    return repliesIn(deliver(node, reply, at + 1));
+  });
+  assert.deepEqual(replies, ["ok:0000"]);
+});
+
+/**
  * A put committed by a leader other than the one that received it is
  * acknowledged exactly once, by the leader that commits it.
  * PROTOCOL.md section 6.
