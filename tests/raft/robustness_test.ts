@@ -61,6 +61,10 @@ const bogusForFollower: [string, PeerMessage][] = [
     type: "install_snapshot" as "append_entries",
   }],
   ["a commit-conflicting rewrite", appendEntries("0001", { term: 2, entries: [{ term: 2 }] })],
+  [
+    "a rewrite of the last committed entry",
+    appendEntries("0001", { term: 2, prevLogIndex: 1, prevLogTerm: 1, entries: [{ term: 2 }] }),
+  ],
 ];
 
 /**
