@@ -254,10 +254,13 @@ Deno.test("a replica campaigns for real only after a majority of pre-votes", () 
   assert.equal(node.currentTerm, 1);
   node.step({ ...GRANT_FROM_0001, type: "pre_vote_reply", term: 2, commitIndex: 1 }, 2_000);
   assert.equal(node.role, "pre_candidate");
-  // Grants for another term (late answers to an earlier round) do not count.
+  // Grants for another term (late answers to an earlier round) do not count, and
+  // a refusal in its own term (a voter still hearing from the leader) ends nothing.
   for (const src of ["0002", "0003"]) {
     node.step({ ...GRANT_FROM_0001, src, type: "pre_vote_reply", term: 1, commitIndex: 1 }, 2_000);
   }
+  const refusal = { ...GRANT_FROM_0001, src: "0004", granted: false, commitIndex: 1 };
+  node.step({ ...refusal, type: "pre_vote_reply", term: 1 }, 2_000);
   assert.equal(node.role, "pre_candidate");
   node.step(
     { ...GRANT_FROM_0001, src: "0002", type: "pre_vote_reply", term: 2, commitIndex: 1 },
