@@ -189,7 +189,8 @@ export class SafetyMonitor {
   /**
    * A replica's term never goes back, and a vote given in a term stays (§5.2,
    * Figure 2: at most one vote per term). Election safety rests on it, but
-   * catches only the rare runs where a second vote completes a second majority.
+   * `election_safety` fires only in the rare runs where a second vote completes
+   * a second majority.
    */
   #checkVote(replica: ReplicaView, track: ReplicaTrack): void {
     const { id, currentTerm, votedFor } = replica;

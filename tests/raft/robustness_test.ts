@@ -90,13 +90,15 @@ Deno.test("a tick before the deadline changes nothing, in every role", () => {
   const follower = makeNode();
   seedLog(follower, 2, [{ term: 1 }, { term: 1 }], 0, 2);
   const candidate = makeNode();
-  candidate.tick(candidate.ready().deadline);
+  const campaignedAt = candidate.ready().deadline;
+  candidate.tick(campaignedAt);
   const leader = makeNode();
-  campaign(leader, 0);
-  for (const node of [follower, candidate, leader]) {
+  const electedAt = campaign(leader, 0);
+  const lastInputs = [[follower, 0], [candidate, campaignedAt], [leader, electedAt]] as const;
+  for (const [node, lastInputAt] of lastInputs) {
     const { deadline } = node.ready();
     const before = snapshot(node);
-    for (const early of [deadline - 50, deadline - 1]) {
+    for (const early of [Math.max(lastInputAt, deadline - 50), deadline - 1]) {
       node.tick(early);
       assert.deepEqual(node.ready().messages, [], `${node.role} at ${early}, due at ${deadline}`);
       assert.deepEqual(snapshot(node), before, node.role);
