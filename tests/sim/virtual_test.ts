@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { memoryOutput } from "../../lib/sim/_console.ts";
 import { loadConfig } from "../../lib/sim/config.ts";
+import { type Mechanism, messagesByMechanism } from "../../lib/sim/bench_table.ts";
 import { main } from "../../lib/sim/main.ts";
+import { tierOf } from "../../lib/sim/score.ts";
 import { packetStormLine } from "../../lib/sim/simulation.ts";
 import { STANDARD_CONFIGS } from "../../lib/sim/standard.ts";
 import { failures } from "../../lib/sim/stats.ts";
@@ -57,16 +59,65 @@ Deno.test("a virtual run stops as a packet storm at max_packets, as a live one d
   assert.ok(endedAtMs < plannedMs - 1_000, `${endedAtMs} of ${plannedMs}`);
 });
 
-Deno.test("every standard config passes on the virtual clock, linearizable, with its kills", async () => {
+Deno.test("every standard config passes on the virtual clock, linearizable, at its tiers", async () => {
+  // Messages, failures and duplicates are the replica's protocol: the virtual clock
+  // gives them within a few percent of live runs (BENCHMARKS.md, "The virtual clock
+  // against live runs"), so the tiers they earn are checked here, messages as the
+  // bench reports them, by the median of runs. They earn the bonus in the 13
+  // configs outside advanced-*; no replica that answers its puts reaches
+  // advanced-*'s (1000 at 10-30 % loss: BENCHMARKS.md, "What a put needs at least
+  // under loss"). Latencies here come from a model, so their tier is not checked.
   for (const { file } of STANDARD_CONFIGS) {
     const standard = await loadConfig(`configs/${file}`);
-    const result = runVirtual({ config: standard, seed: 1 });
     const kills = standard.events.filter((event) => event.type.startsWith("kill")).length;
-    assert.equal(result.passed, true, `${file}: ${JSON.stringify(result.checks)}`);
-    assert.equal(result.linearizability.linearizable, true, file);
-    assert.equal(result.counters.killed, kills, file);
-    assert.equal(result.counters.died, 0, file);
-    assert.equal(result.clock, "virtual");
+    const leaderKills = standard.events.filter((event) => event.type === "kill_leader").length;
+    const messages: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const result = runVirtual({ config: standard, seed });
+      const run = `${file}, seed ${seed}`;
+      assert.equal(result.passed, true, `${run}: ${JSON.stringify(result.checks)}`);
+      assert.equal(result.linearizability.linearizable, true, run);
+      assert.equal(result.counters.killed, kills, run);
+      assert.equal(result.counters.died, 0, run);
+      assert.equal(result.clock, "virtual");
+      const duplicates = result.metrics.find(({ metric }) => metric === "duplicates");
+      assert.ok(duplicates !== undefined && duplicates.tier <= 1, run);
+      // A failure only for the one request no replica can answer: sent to a
+      // leader at the instant it is killed.
+      assert.ok(failures(result.counters) <= leaderKills, run);
+      messages.push(result.counters.totalMsgs);
+    }
+    const median = messages.sort((a, b) => a - b)[2] as number;
+    const tier = tierOf(median, standard.benchmarks.total_msgs);
+    assert.equal(tier, file.startsWith("advanced") ? 1 : 0, `${file}: ${messages}`);
+  }
+});
+
+Deno.test("a put costs two appends and two acks where nothing is lost, and a notice where requests come sparse", async () => {
+  const perPut = async (file: string, seed: number) => {
+    const result = runVirtual({ config: await loadConfig(`configs/${file}`), seed });
+    const byMechanism = messagesByMechanism(result.counters.messagesByKind);
+    const puts = result.latencyByReply.putOk.count;
+    return (mechanism: Mechanism) => byMechanism[mechanism] / puts;
+  };
+  // Requests 60 ms apart: each entry goes to two followers of four and both answer;
+  // the next put carries the commit, and a follower that had an append within the
+  // heartbeat interval gets no heartbeat.
+  for (const file of ["simple-2.json", "crash-1.json", "crash-2.json"]) {
+    for (const seed of [1, 2]) {
+      const cost = await perPut(file, seed);
+      const run = `${file}, seed ${seed}`;
+      assert.ok(cost("appends") < 2.2, `${run}: ${cost("appends")}`);
+      assert.ok(cost("acks") < 2.2, `${run}: ${cost("acks")}`);
+      assert.ok(cost("heartbeats") < 0.2, `${run}: ${cost("heartbeats")}`);
+      assert.ok(cost("notices") < 0.1, `${run}: ${cost("notices")}`);
+    }
+  }
+  // Requests 75 ms apart, a leader killed: no next put comes in time to carry a
+  // commit, so one notice a put tells a follower, lest a successor answer it again.
+  for (const seed of [1, 2]) {
+    const cost = await perPut("crash-3.json", seed);
+    assert.ok(cost("notices") > 0.8 && cost("notices") <= 1, `seed ${seed}: ${cost("notices")}`);
   }
 });
 
