@@ -143,6 +143,20 @@ Deno.test("decodeDatagram refuses a put too large to fit in an AppendEntries", (
   assert.equal(decodeDatagram(jsonBytes(get)).ok, true, "the bound is for puts only");
 });
 
+Deno.test("decodeDatagram takes the largest datagram and the most entries exactly", () => {
+  const get = { src: "0013", dst: "0000", leader: "FFFF", type: "get", MID: "m", key: "" };
+  const overhead = jsonBytes(get).length;
+  const largest = jsonBytes({ ...get, key: "x".repeat(MAX_DATAGRAM_BYTES - overhead) });
+  assert.equal(largest.length, MAX_DATAGRAM_BYTES);
+  assert.equal(decodeDatagram(largest).ok, true);
+  const append = SAMPLES.find((sample) => sample.type === "append_entries") as AppendEntries;
+  const noOp = { term: append.term };
+  const most = { ...append, entries: Array.from({ length: MAX_ENTRIES_PER_MESSAGE }, () => noOp) };
+  assert.equal(decodeDatagram(jsonBytes(most)).ok, true);
+  const oneMore = { ...most, entries: [...most.entries, noOp] };
+  assert.match(JSON.stringify(decodeDatagram(jsonBytes(oneMore))), /1025 entries/);
+});
+
 Deno.test("decodeDatagram leaves out fields the message type does not define", () => {
   const get = { ...SAMPLES[0], value: "stray", extra: { nested: true } };
   assert.deepEqual(decodeDatagram(jsonBytes(get)), { ok: true, message: SAMPLES[0] });
