@@ -94,9 +94,11 @@ Deno.test("two concurrent puts seen in opposite orders by two readers are reject
 
 Deno.test("a violation names the puts that explain and contradict the read", () => {
   const explains = put("a", 0, 1);
+  const unrelated = get("a", 2, 3); // a read the put of "b" came after: it explains nothing
   const contradicts = put("b", 10, 11);
   const stale = get("a", 20, 21);
-  const violation = checkLinearizability([explains, contradicts, stale]).violations[0];
+  const ops = [explains, unrelated, contradicts, stale];
+  const violation = checkLinearizability(ops).violations[0];
   assert.deepEqual(violation?.operations, [stale, explains, contradicts]);
 });
 
