@@ -123,10 +123,13 @@ Deno.test("encodeMessage then decodeDatagram round-trips every peer message", ()
   }
 });
 
-Deno.test("encodeMessage refuses a message no UDP datagram can carry", () => {
-  const value = "x".repeat(MAX_ENCODED_BYTES);
+Deno.test("encodeMessage refuses a message no UDP datagram can carry, and takes the largest", () => {
+  const ok = { src: "0000", dst: "0013", leader: "0000", type: "ok", MID: "m", value: "" } as const;
+  const overhead = encodeMessage(ok).length;
+  const largest = encodeMessage({ ...ok, value: "x".repeat(MAX_ENCODED_BYTES - overhead) });
+  assert.equal(largest.length, MAX_ENCODED_BYTES);
   assert.throws(
-    () => encodeMessage({ src: "0000", dst: "0013", leader: "0000", type: "ok", MID: "m", value }),
+    () => encodeMessage({ ...ok, value: "x".repeat(MAX_ENCODED_BYTES - overhead + 1) }),
     RangeError,
   );
 });
@@ -143,7 +146,7 @@ Deno.test("decodeDatagram refuses a put too large to fit in an AppendEntries", (
   assert.equal(decodeDatagram(jsonBytes(get)).ok, true, "the bound is for puts only");
 });
 
-Deno.test("decodeDatagram takes the largest datagram and the most entries exactly", () => {
+Deno.test("decodeDatagram takes the largest datagram, the most entries and the most ids exactly", () => {
   const get = { src: "0013", dst: "0000", leader: "FFFF", type: "get", MID: "m", key: "" };
   const overhead = jsonBytes(get).length;
   const largest = jsonBytes({ ...get, key: "x".repeat(MAX_DATAGRAM_BYTES - overhead) });
@@ -155,6 +158,11 @@ Deno.test("decodeDatagram takes the largest datagram and the most entries exactl
   assert.equal(decodeDatagram(jsonBytes(most)).ok, true);
   const oneMore = { ...most, entries: [...most.entries, noOp] };
   assert.match(JSON.stringify(decodeDatagram(jsonBytes(oneMore))), /1025 entries/);
+  // A list holds at most 64 ids (the codec's MAX_IDS_PER_LIST).
+  const ids = Array.from({ length: 64 }, (_, i) => i.toString(16).toUpperCase().padStart(4, "0"));
+  const repliers = { ...append, repliers: ids };
+  assert.deepEqual(decodeDatagram(jsonBytes(repliers)), { ok: true, message: repliers });
+  assert.equal(decodeDatagram(jsonBytes({ ...append, repliers: [...ids, "0040"] })).ok, false);
 });
 
 Deno.test("decodeDatagram leaves out fields the message type does not define", () => {
