@@ -97,9 +97,10 @@ Deno.test("a violation names the puts that explain and contradict the read", () 
   const unrelated = get("a", 2, 3); // a read the put of "b" came after: it explains nothing
   const contradicts = put("b", 10, 11);
   const stale = get("a", 20, 21);
-  const ops = [explains, unrelated, contradicts, stale];
+  const concurrent = put("c", 19, 30); // may take effect before the read, or after
+  const ops = [explains, unrelated, contradicts, concurrent, stale];
   const violation = checkLinearizability(ops).violations[0];
-  assert.deepEqual(violation?.operations, [stale, explains, contradicts]);
+  assert.deepEqual(violation?.operations, [stale, explains, contradicts, concurrent]);
 });
 
 Deno.test("an unanswered put may take effect late", () => {
