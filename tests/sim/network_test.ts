@@ -86,6 +86,9 @@ Deno.test("malformed datagrams are incorrect, each with the course's warning", (
   const cases: [string, RegExp][] = [
     ["not json", /Unable to decode JSON message/],
     ["[1]", /Message is not a dictionary/],
+    ['"text"', /Message is not a dictionary/],
+    ["5", /Message is not a dictionary/],
+    ["null", /Message is not a dictionary/],
     [JSON.stringify({ src: "0000", dst: "0001", type: "x" }), /missing a required field/],
     [wire({ leader: "LEAD" }), /Incorrect leader format/],
     [wire({ dst: 1 }), /Incorrect destination format/],
