@@ -148,6 +148,23 @@ Deno.test("a killed leader is replaced, and a paused one loses its lead", () => 
   assert.equal(paused.linearizability.linearizable, true);
 });
 
+Deno.test("kill_leader_on_put_ack kills the leader the moment a put's ok reaches its client", async () => {
+  const config = await loadConfig("configs/short/kill_leader_on_put_ack.json");
+  const { counters, timeline } = runVirtual({ config, seed: 5 });
+  assert.equal(counters.killed, 1);
+  const [death] = timeline.deaths;
+  assert.equal(death?.cause, "kill_leader_on_put_ack");
+  const okAt = timeline.requests
+    .filter(({ outcome }) => outcome === "put_ok")
+    .map(({ sentAtMs, latencyMs }) => sentAtMs + (latencyMs as number));
+  assert.ok(
+    okAt.some((atMs) => Math.abs(atMs - (death?.atMs as number)) < 1e-6),
+    String(death?.atMs),
+  );
+  const armedAtMs = (config.startWaitS + 3) * 1000;
+  assert.ok((death?.atMs as number) > armedAtMs, "not before the event's time");
+});
+
 Deno.test("the hop model sets the latencies: slower hops, slower replies", () => {
   const calm = config({ lifetime: 5, requests: 100, start_wait: 1, end_wait: 1 });
   const measured = runVirtual({ config: calm, seed: 5 });
