@@ -123,3 +123,16 @@ class SilentOnOverwrittenPut extends ServedReplica {
     return { messages, deadline: ready.deadline };
   }
 }
+
+/**
+ * A replica whose state machine, as the monitor reads it at the end, kept none
+ * of the puts it applied; its log, its replies and its gets are the real
+ * replica's. Only the end-of-run check of every live replica's store sees it.
+ */
+export function emptyStoreReplica(options: KvServerOptions): SimulatedReplica {
+  return new (class extends ServedReplica {
+    override read(_key: string): string {
+      return "";
+    }
+  })(options);
+}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runSimulation } from "../../lib/dst/mod.ts";
 import {
   deafReplica,
+  emptyStoreReplica,
   forgetfulPutReplica,
   silentOnOverwrittenPutReplica,
   staleReadReplica,
@@ -122,6 +123,11 @@ Deno.test("puts acknowledged without replication are caught", () => {
     caught.invariant,
     /^(acknowledged_put_committed|get_value_as_acknowledged|linearizability)$/,
   );
+});
+
+Deno.test("a live replica whose store lost its applied puts is caught at the end", () => {
+  const { violation } = runSimulation({ seed: 1, steps: 40, createReplica: emptyStoreReplica });
+  assert.equal(violation?.invariant, "applied_state");
 });
 
 Deno.test("a cluster that never elects a leader breaks liveness", () => {

@@ -93,6 +93,17 @@ Deno.test("entries of equal index and term over different prefixes break log mat
   );
 });
 
+Deno.test("an entry of equal index and term over prefixes that differ further back breaks log matching", () => {
+  // The entries at index 2 have different terms, so only their successors' shared
+  // index and term can tell that the logs below them differ (Raft §5.3).
+  const monitor = new SafetyMonitor();
+  monitor.observe(replica("0000", { log: [noop1, putA, { term: 2 }] }));
+  assert.throws(
+    () => monitor.observe(replica("0001", { log: [noop1, { ...putB, term: 2 }, { term: 2 }] })),
+    /log_matching/,
+  );
+});
+
 Deno.test("a committed entry removed from a log is caught", () => {
   const monitor = new SafetyMonitor();
   monitor.observe(replica("0000", { log: [noop1, putA], commitIndex: 2 }));
