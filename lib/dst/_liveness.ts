@@ -187,8 +187,11 @@ export class LivenessPhase {
  * removing it leaves a linearization without it. Each one kept doubles the
  * states the search may visit (it may take effect anywhere, or never), and
  * with a few shared keys they would make histories undecidable in practice.
+ *
+ * @param history The clients' operations.
+ * @returns Every get and every answered put, and the unanswered puts of a value some get returned.
  */
-function withoutUnseenLostPuts(history: readonly Operation[]): Operation[] {
+export function withoutUnseenLostPuts(history: readonly Operation[]): Operation[] {
   const seen = new Set<string>();
   for (const op of history) if (op.kind === "get") seen.add(`${op.key}\n${op.value}`);
   return history.filter((op) =>
