@@ -203,7 +203,7 @@ export function withoutUnseenLostPuts(history: readonly Operation[]): Operation[
  * @param replica A replica.
  * @returns The MID of every put in its log.
  */
-export function loggedMids(replica: SimulatedReplica): Set<string> {
+export function loggedMids(replica: Pick<SimulatedReplica, "lastIndex" | "entryAt">): Set<string> {
   const mids = new Set<string>();
   for (let index = 1; index <= replica.lastIndex; index++) {
     const command = replica.entryAt(index)?.command;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Operation } from "../../lib/check/mod.ts";
-import { withoutUnseenLostPuts } from "../../lib/dst/_liveness.ts";
+import { loggedMids, withoutUnseenLostPuts } from "../../lib/dst/_liveness.ts";
+import type { Entry } from "../../lib/raft/messages.ts";
 
 let mid = 0;
 
@@ -16,4 +17,14 @@ Deno.test("the history checked leaves out only the unanswered puts whose value n
   const read = op("get", "b", 2);
   const checked = withoutUnseenLostPuts([answered, seenLost, unseenLost, otherKeyLost, read]);
   assert.deepEqual(checked, [answered, seenLost, read]);
+});
+
+Deno.test("loggedMids names every put of a log, the last entry's too", () => {
+  const log: Entry[] = [
+    { term: 1 },
+    { term: 1, command: { key: "k", value: "a", client: "0013", MID: "m1" } },
+    { term: 2, command: { key: "k", value: "b", client: "0014", MID: "m2" } },
+  ];
+  const view = { lastIndex: log.length, entryAt: (index: number) => log[index - 1] };
+  assert.deepEqual([...loggedMids(view)], ["m1", "m2"]);
 });
