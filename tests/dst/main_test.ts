@@ -53,6 +53,10 @@ Deno.test("a clean run ends with the seed and violation count", () => {
   );
   assert.equal(violations, 0);
   assert.match(lines.at(-1) ?? "", /^2 seeds, 0 violations$/);
+  assert.match(
+    lines.at(-2) ?? "",
+    /; 0 seeds with keys the linearizability search could not decide$/,
+  );
 });
 
 Deno.test("a failing seed prints its invariant, its trace and the replay command", () => {
