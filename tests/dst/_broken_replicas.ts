@@ -136,3 +136,33 @@ export function emptyStoreReplica(options: KvServerOptions): SimulatedReplica {
     }
   })(options);
 }
+
+/**
+ * A leader that answers `fail` to the first put it takes, then replicates and
+ * commits it anyway, and never sends the `ok`: the client was told the put
+ * did not happen. Only the end-of-run check of put replies against the
+ * committed log sees it.
+ */
+export function failThenCommitReplica(options: KvServerOptions): SimulatedReplica {
+  const failed = new Set<string>();
+  let chosen = false;
+  return new (class extends ServedReplica {
+    override step(message: InboundMessage, now: number): void {
+      if (message.type === "put" && this.role === "leader" && !chosen) {
+        chosen = true;
+        failed.add(message.MID);
+      }
+      super.step(message, now);
+    }
+
+    override ready(): ServerReady {
+      const ready = super.ready();
+      const messages = ready.messages.flatMap((message) => {
+        if (message.type !== "ok" || !failed.has(message.MID)) return [message];
+        failed.delete(message.MID);
+        return [{ ...message, type: "fail" as const }];
+      });
+      return { messages, deadline: ready.deadline };
+    }
+  })(options);
+}

@@ -3,6 +3,7 @@ import { runSimulation } from "../../lib/dst/mod.ts";
 import {
   deafReplica,
   emptyStoreReplica,
+  failThenCommitReplica,
   forgetfulPutReplica,
   silentOnOverwrittenPutReplica,
   staleReadReplica,
@@ -128,6 +129,13 @@ Deno.test("puts acknowledged without replication are caught", () => {
 Deno.test("a live replica whose store lost its applied puts is caught at the end", () => {
   const { violation } = runSimulation({ seed: 1, steps: 40, createReplica: emptyStoreReplica });
   assert.equal(violation?.invariant, "applied_state");
+});
+
+Deno.test("a put answered fail and committed anyway is caught at the end", () => {
+  const caught = firstViolation((seed) =>
+    runSimulation({ seed, steps: 40, createReplica: failThenCommitReplica })
+  );
+  assert.equal(caught?.invariant, "refused_put_committed");
 });
 
 Deno.test("a cluster that never elects a leader breaks liveness", () => {
