@@ -130,11 +130,13 @@ class SilentOnOverwrittenPut extends ServedReplica {
  * replica's. Only the end-of-run check of every live replica's store sees it.
  */
 export function emptyStoreReplica(options: KvServerOptions): SimulatedReplica {
-  return new (class extends ServedReplica {
-    override read(_key: string): string {
-      return "";
-    }
-  })(options);
+  return new EmptyStore(options);
+}
+
+class EmptyStore extends ServedReplica {
+  override read(_key: string): string {
+    return "";
+  }
 }
 
 /**
@@ -144,25 +146,29 @@ export function emptyStoreReplica(options: KvServerOptions): SimulatedReplica {
  * committed log sees it.
  */
 export function failThenCommitReplica(options: KvServerOptions): SimulatedReplica {
-  const failed = new Set<string>();
-  let chosen = false;
-  return new (class extends ServedReplica {
-    override step(message: InboundMessage, now: number): void {
-      if (message.type === "put" && this.role === "leader" && !chosen) {
-        chosen = true;
-        failed.add(message.MID);
-      }
-      super.step(message, now);
-    }
+  return new FailThenCommit(options);
+}
 
-    override ready(): ServerReady {
-      const ready = super.ready();
-      const messages = ready.messages.flatMap((message) => {
-        if (message.type !== "ok" || !failed.has(message.MID)) return [message];
-        failed.delete(message.MID);
-        return [{ ...message, type: "fail" as const }];
-      });
-      return { messages, deadline: ready.deadline };
+class FailThenCommit extends ServedReplica {
+  /** The put to answer `fail`: undefined until a first one is taken as leader, and once answered. */
+  #failMid: string | undefined;
+  #chosen = false;
+
+  override step(message: InboundMessage, now: number): void {
+    if (message.type === "put" && this.role === "leader" && !this.#chosen) {
+      this.#chosen = true;
+      this.#failMid = message.MID;
     }
-  })(options);
+    super.step(message, now);
+  }
+
+  override ready(): ServerReady {
+    const ready = super.ready();
+    const messages = ready.messages.map((message) => {
+      if (message.type !== "ok" || message.MID !== this.#failMid) return message;
+      this.#failMid = undefined;
+      return { ...message, type: "fail" as const };
+    });
+    return { messages, deadline: ready.deadline };
+  }
 }
