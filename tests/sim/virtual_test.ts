@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { memoryOutput } from "../../lib/sim/_console.ts";
-import { loadConfig } from "../../lib/sim/config.ts";
-import { type Mechanism, messagesByMechanism } from "../../lib/sim/bench_table.ts";
+import { loadConfig, type SimConfig } from "../../lib/sim/config.ts";
+import { type Mechanism, median, messagesByMechanism } from "../../lib/sim/bench_table.ts";
 import { main } from "../../lib/sim/main.ts";
 import { tierOf } from "../../lib/sim/score.ts";
 import { packetStormLine } from "../../lib/sim/simulation.ts";
@@ -87,15 +87,14 @@ Deno.test("every standard config passes on the virtual clock, linearizable, at i
       assert.ok(failures(result.counters) <= leaderKills, run);
       messages.push(result.counters.totalMsgs);
     }
-    const median = messages.sort((a, b) => a - b)[2] as number;
-    const tier = tierOf(median, standard.benchmarks.total_msgs);
+    const tier = tierOf(median(messages) as number, standard.benchmarks.total_msgs);
     assert.equal(tier, file.startsWith("advanced") ? 1 : 0, `${file}: ${messages}`);
   }
 });
 
 Deno.test("a put costs two appends and two acks where nothing is lost, and a notice where requests come sparse", async () => {
-  const perPut = async (file: string, seed: number) => {
-    const result = runVirtual({ config: await loadConfig(`configs/${file}`), seed });
+  const perPut = (config: SimConfig, seed: number) => {
+    const result = runVirtual({ config, seed });
     const byMechanism = messagesByMechanism(result.counters.messagesByKind);
     const puts = result.latencyByReply.putOk.count;
     return (mechanism: Mechanism) => byMechanism[mechanism] / puts;
@@ -104,8 +103,9 @@ Deno.test("a put costs two appends and two acks where nothing is lost, and a not
   // the next put carries the commit, and a follower that had an append within the
   // heartbeat interval gets no heartbeat.
   for (const file of ["simple-2.json", "crash-1.json", "crash-2.json"]) {
+    const config = await loadConfig(`configs/${file}`);
     for (const seed of [1, 2]) {
-      const cost = await perPut(file, seed);
+      const cost = perPut(config, seed);
       const run = `${file}, seed ${seed}`;
       assert.ok(cost("appends") < 2.2, `${run}: ${cost("appends")}`);
       assert.ok(cost("acks") < 2.2, `${run}: ${cost("acks")}`);
@@ -115,8 +115,9 @@ Deno.test("a put costs two appends and two acks where nothing is lost, and a not
   }
   // Requests 75 ms apart, a leader killed: no next put comes in time to carry a
   // commit, so one notice a put tells a follower, lest a successor answer it again.
+  const crash3 = await loadConfig("configs/crash-3.json");
   for (const seed of [1, 2]) {
-    const cost = await perPut("crash-3.json", seed);
+    const cost = perPut(crash3, seed);
     assert.ok(cost("notices") > 0.8 && cost("notices") <= 1, `seed ${seed}: ${cost("notices")}`);
   }
 });
