@@ -105,9 +105,9 @@ export interface AppendEntries extends Envelope {
    */
   repliers?: Id[];
   /**
-   * Answer with two copies: set on entries sent over a network that loses
-   * about half the round trips, where one copy of each answer would leave most
-   * rounds short of a majority. Absent: one copy.
+   * Answer with two copies: set on entries the leader has not committed yet,
+   * sent over a network that loses about half the round trips, where one copy
+   * of each answer would leave most rounds short of a majority. Absent: one copy.
    */
   replyTwice?: boolean;
 }

@@ -1208,7 +1208,11 @@ export class RaftNode {
   #appendEntries(dst: Id, prevLogIndex: number, entries: Entry[], now: number): AppendEntries {
     // §5.3: a follower takes the commit index up to the last entry it was sent.
     const { commitIndex: leaderCommit, undecided } = this.#toldAnswered();
-    if (prevLogIndex + entries.length >= leaderCommit) this.#commitNoticeAt = Infinity;
+    const lastSent = prevLogIndex + entries.length;
+    if (lastSent >= leaderCommit) this.#commitNoticeAt = Infinity;
+    // A second answer is there to commit a new entry in one round trip under
+    // heavy loss; a resend of committed entries has no commit to speed.
+    const replyTwice = entries.length > 0 && lastSent > leaderCommit && this.#pacing.lossy;
     return {
       src: this.id,
       dst,
@@ -1221,7 +1225,7 @@ export class RaftNode {
       leaderCommit,
       sentAt: now,
       ...(undecided === undefined ? {} : { undecided }),
-      ...(entries.length > 0 && this.#pacing.lossy ? { replyTwice: true } : {}),
+      ...(replyTwice ? { replyTwice: true } : {}),
     };
   }
 
