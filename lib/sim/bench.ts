@@ -274,17 +274,27 @@ class Bench {
     );
   }
 
-  /** Alternating floor and ours; each round draws one seed, so both face the same schedule. */
+  /**
+   * Alternating floor and ours; each round draws one seed, so both face the same schedule.
+   * The floor goes first in even rounds and ours in odd ones, so that whatever going
+   * first or second does lands on both sides (in eight live advanced-3 pairs the second
+   * run was the slower in seven, whichever replica it was: BENCHMARKS.md).
+   */
   async floor(loaded: ReadonlyMap<string, SimConfig>): Promise<FloorSummary[]> {
     const rounds = new Map<string, FloorRound[]>(FLOOR_CONFIGS.map((name) => [name, []]));
     for (let round = 0; round < this.#options.runs; round++) {
       const seed = this.#seed(round);
+      const oursFirst = round % 2 === 1;
       for (const name of FLOOR_CONFIGS) {
+        const run = (who: "floor" | "ours") =>
+          this.#run(who, name, loaded, this.#options[who === "floor" ? "floor" : "replica"], seed);
         if (this.#signal.aborted) return [];
-        const floor = await this.#run("floor", name, loaded, this.#options.floor, seed);
+        const first = await run(oursFirst ? "ours" : "floor");
         if (this.#signal.aborted) return [];
-        const ours = await this.#run("ours", name, loaded, this.#options.replica, seed);
-        rounds.get(name)?.push({ floor, ours });
+        const second = await run(oursFirst ? "floor" : "ours");
+        rounds.get(name)?.push(
+          oursFirst ? { ours: first, floor: second } : { floor: first, ours: second },
+        );
       }
     }
     return FLOOR_CONFIGS.map((name) => summarizeFloor(name, rounds.get(name) ?? []));
