@@ -46,18 +46,17 @@ function timeOf(line: string): number {
   return Number.parseFloat(line);
 }
 
-/** The index of the line that starts the liveness phase. */
-function livenessStart(trace: readonly string[]): number {
+/** The line that starts the liveness phase: its index, and its simulated time. */
+function livenessStart(trace: readonly string[]): { index: number; atMs: number } {
   const index = trace.findIndex((line) => line.includes("faults stop: liveness phase"));
   assert.notEqual(index, -1, "the run reached its liveness phase");
-  return index;
+  return { index, atMs: timeOf(trace[index] as string) };
 }
 
 Deno.test("the liveness phase heals the partition it finds at its start", () => {
   let openAtStart = 0;
   fullTraces().forEach((trace, i) => {
-    const start = livenessStart(trace);
-    const startMs = timeOf(trace[start] as string);
+    const { index: start, atMs: startMs } = livenessStart(trace);
     const healed = (line: string) => line.includes("partition healed");
     openAtStart += trace.slice(0, start).filter((line) => healed(line) && timeOf(line) === startMs)
       .length;
@@ -70,8 +69,7 @@ Deno.test("the liveness phase heals the partition it finds at its start", () => 
 
 Deno.test("once the faults stop, clients send requests within 500 ms", () => {
   fullTraces().forEach((trace, i) => {
-    const start = livenessStart(trace);
-    const startMs = timeOf(trace[start] as string);
+    const { index: start, atMs: startMs } = livenessStart(trace);
     const sent = trace.slice(start + 1).filter((line) =>
       line.includes(" sent to ") && timeOf(line) <= startMs + 500
     );
