@@ -84,12 +84,15 @@ const WARM_WINDOW_MS = 300;
 const WARM_REPLICAS_PER_CORE = 7;
 
 /**
- * When collecting the core's output failed (a bug, logged), the timer fires
- * again after this long, so that a replica which hears nothing (cut off alone)
- * keeps ticking instead of waiting for a datagram; a bug that persists is
- * logged ten times a second rather than silencing the replica.
+ * When a tick or collecting the core's output failed (a bug, logged), the timer
+ * fires again after this long, so that a replica which hears nothing (cut off
+ * alone) keeps ticking instead of waiting for a datagram; a bug that persists
+ * is logged ten times a second rather than silencing the replica. A failed
+ * tick leaves the core's deadline where it was, due already: adopted as it is,
+ * the timer fired hundreds of times a second, each time with an error line
+ * (tests/replica_test.ts).
  */
-const FAILED_READY_RETRY_MS = 100;
+const FAILURE_RETRY_MS = 100;
 
 /**
  * How long the shell's timer waits for a deadline: {@linkcode TIMER_LEAD_MS}
@@ -295,9 +298,9 @@ class Shell {
     this.#timerAt = Infinity;
     const now = performance.now();
     if (now < this.#deadline) return this.#arm(this.#deadline);
-    this.#guard("tick", () => this.#server.tick(now));
+    const ticked = this.#guard("tick", () => this.#server.tick(now));
     // Not awaited: a send's failure is logged by `#send`, and the next datagram need not wait.
-    void this.#flush();
+    void this.#flush(ticked ? -Infinity : now + FAILURE_RETRY_MS);
   }
 
   #handleDatagram(payload: Uint8Array): void {
@@ -333,12 +336,17 @@ class Shell {
     }
   }
 
-  /** Handles one input; a bug it hits is logged rather than killing the replica. */
-  #guard(input: string, handle: () => void): void {
+  /**
+   * Handles one input; a bug it hits is logged rather than killing the replica.
+   * Returns whether the input was handled without one.
+   */
+  #guard(input: string, handle: () => void): boolean {
     try {
       handle();
+      return true;
     } catch (error) {
       this.#logger.error(`failed on ${input}: ${describeError(error)}`);
+      return false;
     }
   }
 
@@ -347,18 +355,21 @@ class Shell {
    * sends start together rather than one after another completes, so the last
    * follower's AppendEntries and a client's ok do not wait for earlier sends. A
    * bug hit while collecting the output is logged and sends nothing this time,
-   * and the timer is kept (see {@linkcode FAILED_READY_RETRY_MS}).
+   * and the timer is kept (see {@linkcode FAILURE_RETRY_MS}).
+   *
+   * @param notBefore The timer fires no sooner than this, whatever the core's
+   * deadline (after a failed tick).
    */
-  async #flush(): Promise<void> {
+  async #flush(notBefore = -Infinity): Promise<void> {
     let ready: ReturnType<KvServer["ready"]> | undefined;
     this.#guard("ready", () => ready = this.#server.ready());
     if (ready === undefined) {
-      return this.#arm(Math.max(this.#deadline, performance.now() + FAILED_READY_RETRY_MS));
+      return this.#arm(Math.max(this.#deadline, performance.now() + FAILURE_RETRY_MS));
     }
     const { messages, deadline } = ready;
     // Sends first: the replies and AppendEntries of this input need not wait for the timer.
     const sent = Promise.all(messages.map((message) => this.#send(message)));
-    this.#arm(deadline);
+    this.#arm(Math.max(deadline, notBefore));
     await sent;
   }
 

@@ -425,3 +425,35 @@ Deno.test("runReplica keeps ticking after collecting a tick's output failed once
     Object.assign(KvServer.prototype, { ready, tick });
   }
 });
+
+/**
+ * A tick that fails leaves the core's deadline where it was, due already. The
+ * shell must still wait before the next, or a bug that persists fires the
+ * timer without pause, each time with an error line on stderr: 259 ticks in
+ * the 600 ms below before the wait, against 7 with it (a retry every 100 ms).
+ */
+Deno.test("runReplica retries a tick that keeps failing about ten times a second", async () => {
+  const { tick } = KvServer.prototype;
+  const tickTimes: number[] = [];
+  KvServer.prototype.tick = function (now) {
+    if (this.id !== "0000") return tick.call(this, now);
+    tickTimes.push(now);
+    throw new Error("a core bug, for this test");
+  };
+  const { simulator, controller, running } = startLoneReplica({ logLevel: "error" });
+  try {
+    const until = performance.now() + ELECTION_WAIT_MS;
+    while (tickTimes.length === 0 && performance.now() < until) await delay(20);
+    const first = tickTimes[0];
+    assert.ok(first !== undefined, "the election timer never ticked");
+    await delay(600);
+    const ticks = tickTimes.filter((at) => at < first + 600).length;
+    assert.ok(ticks >= 2, `no tick after the failure (${ticks} ticks)`);
+    assert.ok(ticks <= 27, `${ticks} ticks in 600 ms: a failing tick is retried at once`);
+  } finally {
+    controller.abort();
+    await running;
+    simulator.close();
+    KvServer.prototype.tick = tick;
+  }
+});
