@@ -236,8 +236,12 @@ export class ProgressTracker {
    * @param nextIndex Initial `nextIndex` for each.
    * @param now When leadership began.
    */
+  /** One value per replica, refilled by each majority question instead of allocated. */
+  readonly #values: Float64Array;
+
   constructor(peers: readonly Id[], nextIndex: number, now: number) {
     this.followers = new Map(peers.map((peer) => [peer, new Progress(nextIndex, now)]));
+    this.#values = new Float64Array(peers.length + 1);
   }
 
   /**
@@ -275,7 +279,7 @@ export class ProgressTracker {
 
   /** {@linkcode quorumValue} over the leader's `own` value and each follower's `pick`. */
   #quorumValue(own: number, pick: (progress: Progress) => number): number {
-    const values = new Float64Array(this.followers.size + 1);
+    const values = this.#values;
     values[0] = own;
     let next = 1;
     for (const progress of this.followers.values()) values[next++] = pick(progress);
