@@ -231,14 +231,14 @@ export class ProgressTracker {
   /** Progress per follower id. */
   readonly followers: Map<Id, Progress>;
 
+  /** One value per replica, refilled by each majority question instead of allocated. */
+  readonly #values: Float64Array;
+
   /**
    * @param peers The followers.
    * @param nextIndex Initial `nextIndex` for each.
    * @param now When leadership began.
    */
-  /** One value per replica, refilled by each majority question instead of allocated. */
-  readonly #values: Float64Array;
-
   constructor(peers: readonly Id[], nextIndex: number, now: number) {
     this.followers = new Map(peers.map((peer) => [peer, new Progress(nextIndex, now)]));
     this.#values = new Float64Array(peers.length + 1);
