@@ -37,11 +37,10 @@ export function majority(voters: number): number {
  * ```
  */
 export function quorumValue(values: readonly number[] | Float64Array): number {
-  // The largest value that at least a majority of values reach. Counting, for
-  // a cluster's handful of values, allocates nothing: a leader asks on every
-  // input, and the sorted copy it used to make was the core's largest cost
-  // per input (BENCHMARKS.md). Indexed loops: for-of's iterators took three
-  // times as long once optimised.
+  // Counting, for a cluster's handful of values, allocates nothing: a leader
+  // asks on every input, and the sorted copy it used to make was the core's
+  // largest cost per input (BENCHMARKS.md). Indexed loops: for-of's iterators
+  // took three times as long once optimised.
   const needed = majority(values.length);
   let reached = -Infinity;
   for (let i = 0; i < values.length; i++) {
