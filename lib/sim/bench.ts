@@ -64,8 +64,8 @@ const USAGE = `Usage:
 
 Runs the 17 standard configs R times, one at a time, and prints per config the medians
 of messages, failures, duplicates, course median latency, put ok and get ok p50, with
-tiers; the messages per put answered ok by mechanism; then the floor ratios from
-alternating runs on simple-1 and simple-2.
+tiers, and the replicas' processor seconds; the messages per put answered ok by
+mechanism; then the floor ratios from alternating runs on simple-1 and simple-2.
 
 Options:
   --runs R          runs per config, and floor rounds (default 1)

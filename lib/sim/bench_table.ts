@@ -32,6 +32,8 @@ export interface RunSample {
   putsOk: number;
   /** Messages between replicas by the mechanism that sent them. */
   byMechanism: MessagesByMechanism;
+  /** Processor seconds the replicas used (`RunResult.replicaCpuS`); null where not read. */
+  replicaCpuS: number | null;
 }
 
 /**
@@ -117,6 +119,7 @@ export function sampleOf(result: RunResult): RunSample {
     getOkP50S: getOk.count > 0 ? getOk.p50S : null,
     putsOk: putOk.count,
     byMechanism: messagesByMechanism(result.counters.messagesByKind),
+    replicaCpuS: result.replicaCpuS ?? null,
   };
 }
 
@@ -221,6 +224,8 @@ export interface ConfigSummary {
    * own ratio), and of all messages per put; null when no run answered a put.
    */
   perPutOk: Record<Mechanism | "all", number> | null;
+  /** Median over runs of the replicas' processor seconds; null where none was read. */
+  replicaCpuS: number | null;
   seeds: number[];
 }
 
@@ -237,7 +242,7 @@ export interface ConfigSummary {
  * const tiers = [1, 2, 3] as const;
  * const run = { seed: 1, passed: true, linearizable: true, totalMsgs: 1, failures: 0,
  *   duplicates: 0, medianLatencyS: 1, putOkP50S: 1, getOkP50S: null, putsOk: 1,
- *   byMechanism: messagesByMechanism({ append_entries: 1 }) };
+ *   byMechanism: messagesByMechanism({ append_entries: 1 }), replicaCpuS: null };
  * const summary = summarizeConfig("x", { total_msgs: tiers, failures: tiers,
  *   duplicates: tiers, median_latency: tiers }, [run]);
  * if (summary.tiers.total_msgs !== 1 || summary.tiers.failures !== 0) throw new Error();
@@ -281,6 +286,7 @@ export function summarizeConfig(
     getOkP50S: median(samples.map((sample) => sample.getOkP50S)),
     putsOk: median(samples.map((sample) => sample.putsOk)) as number,
     perPutOk: perPutOk(samples),
+    replicaCpuS: median(samples.map((sample) => sample.replicaCpuS)),
     seeds: samples.map((sample) => sample.seed),
   };
 }
@@ -366,6 +372,16 @@ export interface FloorRatio {
   ratio: number | null;
 }
 
+/** The processor time the floor's replicas and ours used, and their ratio. */
+export interface FloorCpu {
+  /** Median over rounds of the floor's replicas' processor seconds. */
+  floorS: number | null;
+  /** Median over rounds of our replicas' processor seconds. */
+  oursS: number | null;
+  /** Median over rounds of ours/floor. */
+  ratio: number | null;
+}
+
 /** The floor comparison on one config. */
 export interface FloorSummary {
   config: string;
@@ -374,6 +390,7 @@ export interface FloorSummary {
   oursPassed: number;
   putOk: FloorRatio;
   getOk: FloorRatio;
+  replicaCpu: FloorCpu;
   seeds: number[];
 }
 
@@ -405,17 +422,23 @@ export function ratioOf(oursS: number | null, floorS: number | null): number | n
  */
 export function summarizeFloor(config: string, rounds: readonly FloorRound[]): FloorSummary {
   if (rounds.length === 0) throw new RangeError(`${config}: no floor rounds to summarize`);
-  const ratio = (pick: (sample: RunSample) => number | null): FloorRatio => ({
-    floorP50S: median(rounds.map((round) => pick(round.floor))),
-    oursP50S: median(rounds.map((round) => pick(round.ours))),
+  const compare = (pick: (sample: RunSample) => number | null) => ({
+    floor: median(rounds.map((round) => pick(round.floor))),
+    ours: median(rounds.map((round) => pick(round.ours))),
     ratio: median(rounds.map((round) => ratioOf(pick(round.ours), pick(round.floor)))),
   });
+  const p50 = (pick: (sample: RunSample) => number | null): FloorRatio => {
+    const { floor, ours, ratio } = compare(pick);
+    return { floorP50S: floor, oursP50S: ours, ratio };
+  };
+  const cpu = compare((sample) => sample.replicaCpuS);
   return {
     config,
     rounds: rounds.length,
     oursPassed: rounds.filter((round) => round.ours.passed).length,
-    putOk: ratio((sample) => sample.putOkP50S),
-    getOk: ratio((sample) => sample.getOkP50S),
+    putOk: p50((sample) => sample.putOkP50S),
+    getOk: p50((sample) => sample.getOkP50S),
+    replicaCpu: { floorS: cpu.floor, oursS: cpu.ours, ratio: cpu.ratio },
     seeds: rounds.map((round) => round.ours.seed),
   };
 }
@@ -460,6 +483,11 @@ export function msText(seconds: number | null): string {
   return seconds === null ? NONE : (seconds * 1000).toFixed(2);
 }
 
+/** Seconds with two decimals, or a dash for none. */
+function secondsText(seconds: number | null): string {
+  return seconds === null ? NONE : seconds.toFixed(2);
+}
+
 /** A count, or the midpoint of two counts (a median over an even number of runs). */
 function count(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
@@ -471,7 +499,7 @@ function tierName(tier: Tier): string {
 
 /**
  * The per-config table: verdict counts, the four metrics' medians with their tiers, the
- * p50 of puts and gets answered ok, and a totals row.
+ * p50 of puts and gets answered ok, the replicas' processor seconds, and a totals row.
  *
  * @param summaries One per config, in the order to print.
  * @returns The Markdown lines.
@@ -490,6 +518,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
       graded("median_latency", msText(summary.medians.median_latency)),
       msText(summary.putOkP50S),
       msText(summary.getOkP50S),
+      secondsText(summary.replicaCpuS),
     ];
   });
   rows.push([
@@ -499,6 +528,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
     count(totals.totalMsgs),
     count(totals.failures),
     count(totals.duplicates),
+    NONE,
     NONE,
     NONE,
     NONE,
@@ -513,6 +543,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
     "median ms",
     "put ok p50 ms",
     "get ok p50 ms",
+    "replica CPU s",
   ], rows);
 }
 
@@ -626,26 +657,39 @@ export function mechanismTable(summaries: readonly ConfigSummary[]): string[] {
 }
 
 /**
- * The floor table: per config and reply kind, the floor's and our p50 and the ratio.
+ * The floor table: per config, the floor's and our p50 of puts and of gets answered ok,
+ * and the processor time the replicas used, each with the ratio ours/floor.
  *
  * @param floors One per config.
  * @returns The Markdown lines.
  */
 export function floorTable(floors: readonly FloorSummary[]): string[] {
-  const rows = floors.flatMap((floor) =>
-    ([["put ok", floor.putOk], ["get ok", floor.getOk]] as const).map(([reply, ratio]) => [
-      floor.config,
-      reply,
-      `${floor.oursPassed}/${floor.rounds}`,
-      msText(ratio.floorP50S),
-      msText(ratio.oursP50S),
-      ratio.ratio === null ? NONE : `${ratio.ratio.toFixed(2)}x`,
-    ])
-  );
-  return markdownTable(
-    ["config", "reply", "ours pass", "floor p50 ms", "ours p50 ms", "ours/floor"],
-    rows,
-  );
+  const ratioText = (ratio: number | null) => ratio === null ? NONE : `${ratio.toFixed(2)}x`;
+  const rows = floors.flatMap((floor) => {
+    const passed = `${floor.oursPassed}/${floor.rounds}`;
+    const { replicaCpu } = floor;
+    return [
+      ...([["put ok p50 ms", floor.putOk], ["get ok p50 ms", floor.getOk]] as const).map((
+        [measure, ratio],
+      ) => [
+        floor.config,
+        measure,
+        passed,
+        msText(ratio.floorP50S),
+        msText(ratio.oursP50S),
+        ratioText(ratio.ratio),
+      ]),
+      [
+        floor.config,
+        "replica CPU s",
+        passed,
+        secondsText(replicaCpu.floorS),
+        secondsText(replicaCpu.oursS),
+        ratioText(replicaCpu.ratio),
+      ],
+    ];
+  });
+  return markdownTable(["config", "measure", "ours pass", "floor", "ours", "ours/floor"], rows);
 }
 
 /**
@@ -684,6 +728,7 @@ export function benchJson(
       get_ok_p50: summary.getOkP50S,
       puts_ok: summary.putsOk,
       messages_per_put_ok: summary.perPutOk,
+      replica_cpu_s: summary.replicaCpuS,
     })),
     totals: {
       runs: totals.runs,
@@ -703,6 +748,11 @@ export function benchJson(
       seeds: floor.seeds,
       put_ok: ratio(floor.putOk),
       get_ok: ratio(floor.getOk),
+      replica_cpu: {
+        floor_s: floor.replicaCpu.floorS,
+        ours_s: floor.replicaCpu.oursS,
+        ratio: floor.replicaCpu.ratio,
+      },
     })),
   };
 }

@@ -136,6 +136,7 @@ export function extrasLines(result: RunResult): string[] {
     } ms (${split.refused.count})`,
     messagesByKindLine(result),
     ...socketModelLines(result),
+    ...replicaCpuLines(result),
   ];
   const report = result.linearizability;
   if (report.linearizable) {
@@ -155,6 +156,39 @@ export function extrasLines(result: RunResult): string[] {
     lines.push(`  key ${key}: undetermined (search budget used up)`);
   }
   return lines;
+}
+
+/**
+ * The processor time the replicas used, which the course does not see: on a machine
+ * with few cores, what one replica spends slows every process on a request's path.
+ *
+ * @param result The run.
+ * @returns The line, or none on the virtual clock.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replicaCpuLines } from "./report.ts";
+ *
+ * const live = { clock: "live", replicaCpuS: 7.4, timeline: { endedAtMs: 37_000 } } as const;
+ * assert.deepEqual(replicaCpuLines(live), [
+ *   "Replica CPU: 7.40 s, all replicas together (0.20 of a core over the 37.0 s run)",
+ * ]);
+ * assert.deepEqual(replicaCpuLines({ ...live, clock: "virtual" }), []);
+ * ```
+ */
+export function replicaCpuLines(
+  result: Pick<RunResult, "clock" | "replicaCpuS"> & {
+    timeline: Pick<RunResult["timeline"], "endedAtMs">;
+  },
+): string[] {
+  if (result.clock === "virtual") return [];
+  const cpuS = result.replicaCpuS;
+  if (cpuS === undefined) return ["Replica CPU: not readable here (Linux's /proc, via cat)"];
+  const runS = result.timeline.endedAtMs / 1000;
+  const cores = runS > 0
+    ? ` (${(cpuS / runS).toFixed(2)} of a core over the ${runS.toFixed(1)} s run)`
+    : "";
+  return [`Replica CPU: ${cpuS.toFixed(2)} s, all replicas together${cores}`];
 }
 
 /**
@@ -387,6 +421,7 @@ export function jsonReport(name: string, result: RunResult): Record<string, unkn
     kernel_drops_modelled: result.socketStats
       ? Object.values(result.socketStats).reduce((sum, stats) => sum + stats.drops, 0)
       : null,
+    replica_cpu_s: result.replicaCpuS ?? null,
     kernel_drops_simulator: result.simulatorSocketDrops
       ? Object.values(result.simulatorSocketDrops).reduce((sum, drops) => sum + drops, 0)
       : null,

@@ -14,6 +14,7 @@ import { pyFloat } from "./_pyfmt.ts";
 import type { Output } from "./_console.ts";
 import { clientIdsFor, replicaIdsFor, Workload } from "./clients.ts";
 import type { SimConfig, SimEvent } from "./config.ts";
+import { reapedChildrenCpuSeconds } from "./cpu.ts";
 import { buildSchedule, type Schedule, type ScheduledAction } from "./events.ts";
 import { toOperations } from "./history.ts";
 import { BROADCAST, Network } from "./network.ts";
@@ -104,6 +105,12 @@ export interface RunResult {
    * too slowly); undefined where Linux's counters cannot be read.
    */
   simulatorSocketDrops: Record<string, number> | undefined;
+  /**
+   * Processor seconds (user and system) the run's replica processes used, all together
+   * and killed ones included (`cpu.ts`); undefined on the virtual clock and where Linux's
+   * account cannot be read.
+   */
+  replicaCpuS: number | undefined;
 }
 
 interface ReplicaSlot {
@@ -162,6 +169,8 @@ export interface RunEnding
   socketStats: RunResult["socketStats"];
   /** See {@linkcode RunResult.simulatorSocketDrops}. */
   simulatorSocketDrops: RunResult["simulatorSocketDrops"];
+  /** See {@linkcode RunResult.replicaCpuS}. */
+  replicaCpuS: RunResult["replicaCpuS"];
 }
 
 /**
@@ -194,6 +203,7 @@ export function concludeRun(ending: RunEnding): RunResult {
     timeline: ending.timeline,
     socketStats: ending.socketStats,
     simulatorSocketDrops: ending.simulatorSocketDrops,
+    replicaCpuS: ending.replicaCpuS,
   };
 }
 
@@ -263,6 +273,7 @@ class Run {
   async execute(): Promise<RunResult> {
     this.#counters.generatedGet = this.#schedule.generatedGet;
     this.#counters.generatedPut = this.#schedule.generatedPut;
+    const cpuBefore = reapedChildrenCpuSeconds();
     this.#startMs = performance.now();
     const receivers = await this.#startReplicasOrCleanUp();
     const onAbort = () => this.#end("aborted");
@@ -288,7 +299,10 @@ class Run {
     this.#readSimulatorSocketDrops(this.#replicaIds);
     await this.#shutdownAll();
     await Promise.all(receivers);
-    return this.#conclude();
+    const cpuAfter = reapedChildrenCpuSeconds();
+    return this.#conclude(
+      cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+    );
   }
 
   /** Starts every replica; if one cannot be spawned, stops the others and says why. */
@@ -631,7 +645,8 @@ class Run {
     }));
   }
 
-  #conclude(): RunResult {
+  /** @param replicaCpuS See {@linkcode RunResult.replicaCpuS}. */
+  #conclude(replicaCpuS: number | undefined): RunResult {
     return concludeRun({
       config: this.#config,
       seed: this.#options.seed,
@@ -642,6 +657,7 @@ class Run {
       timeline: this.#timeline.finish(this.#endedAtMs, this.#workload.records),
       socketStats: this.#graderLoop ? Object.fromEntries(this.#graderLoop.stats()) : undefined,
       simulatorSocketDrops: this.#simulatorSocketDrops,
+      replicaCpuS,
     });
   }
 

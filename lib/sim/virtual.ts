@@ -247,6 +247,7 @@ class VirtualRun {
       timeline: this.#timeline.finish(endedAtMs, this.#workload.records),
       socketStats: undefined,
       simulatorSocketDrops: undefined,
+      replicaCpuS: undefined,
     });
   }
 

@@ -45,6 +45,7 @@ function sample(overrides: Partial<RunSample> = {}): RunSample {
     getOkP50S: 0.0006,
     putsOk: 100,
     byMechanism: { appends: 900, acks: 900, heartbeats: 150, notices: 10, elections: 40, other: 0 },
+    replicaCpuS: 6,
     ...overrides,
   };
 }
@@ -342,26 +343,32 @@ Deno.test("the config table shows medians with tiers, p50s in ms, and a totals r
   assert.match(lines[0] ?? "", /^\| config +\| pass \| linearizable \| messages/);
   assert.equal(
     lines[2]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
-    "simple-1;2/2;2/2;1500.5 (Full);0 (Full);0 (Full);0.70 (Full);2.50;0.60",
+    "simple-1;2/2;2/2;1500.5 (Full);0 (Full);0 (Full);0.70 (Full);2.50;0.60;6.00",
   );
   assert.equal(
     lines[3]?.split("|").map((cell) => cell.trim()).filter(Boolean).join(";"),
-    "total;2/2;2/2;1500.5;0;0;–;–;–",
+    "total;2/2;2/2;1500.5;0;0;–;–;–;–",
   );
 });
 
-Deno.test("the floor table has a put and a get row per config with the ratio", () => {
+Deno.test("the floor table has a put, a get and a CPU row per config with the ratio", () => {
   const floor = summarizeFloor("simple-1", [{
-    floor: sample({ putOkP50S: 0.0014, getOkP50S: 0.0006 }),
-    ours: sample({ putOkP50S: 0.0021, getOkP50S: null }),
+    floor: sample({ putOkP50S: 0.0014, getOkP50S: 0.0006, replicaCpuS: 0.5 }),
+    ours: sample({ putOkP50S: 0.0021, getOkP50S: null, replicaCpuS: 6 }),
   }]);
   const cells = floorTable([floor]).slice(2).map((line) =>
     line.split("|").map((cell) => cell.trim()).filter(Boolean).join(";")
   );
   assert.deepEqual(cells, [
-    "simple-1;put ok;1/1;1.40;2.10;1.50x",
-    "simple-1;get ok;1/1;0.60;–;–",
+    "simple-1;put ok p50 ms;1/1;1.40;2.10;1.50x",
+    "simple-1;get ok p50 ms;1/1;0.60;–;–",
+    "simple-1;replica CPU s;1/1;0.50;6.00;12.00x",
   ]);
+  const unread = summarizeFloor("simple-1", [{
+    floor: sample({ replicaCpuS: null }),
+    ours: sample({ replicaCpuS: null }),
+  }]);
+  assert.deepEqual(unread.replicaCpu, { floorS: null, oursS: null, ratio: null });
 });
 
 Deno.test("the JSON report passes only when every run of ours passed, floor rounds included", () => {

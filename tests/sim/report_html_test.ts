@@ -66,6 +66,7 @@ function syntheticResult(timeline: Timeline): RunResult {
     timeline,
     socketStats: undefined,
     simulatorSocketDrops: undefined,
+    replicaCpuS: undefined,
   };
 }
 

@@ -1,0 +1,69 @@
+/**
+ * The processor time the replicas of a run used, read from Linux's account of this
+ * process's children: when a child exits and is waited for, the kernel adds its user and
+ * system time (its own children's included) to the parent's `cutime` and `cstime`. A run
+ * waits for every replica it started, so the difference of that sum before and after the
+ * run is what its replicas used, killed ones included, with no sampling while it runs.
+ *
+ * @module
+ */
+
+/**
+ * Clock ticks per second in `/proc`'s times (`USER_HZ`): 100 on every architecture the
+ * simulator runs on (x86-64, arm64); glibc's `sysconf(_SC_CLK_TCK)` reads the same.
+ */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * The `cutime` and `cstime` fields of a `/proc/<pid>/stat` line added up: the clock ticks
+ * the process's exited and waited-for children used. The command name (field 2) sits in
+ * parentheses and may hold spaces or parentheses, so the fields are counted from after the
+ * last `)`.
+ *
+ * @param stat The text of `/proc/<pid>/stat`.
+ * @returns The ticks, or undefined when the text is not such a line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { childrenCpuTicks } from "./cpu.ts";
+ *
+ * // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+ * // utime stime cutime cstime ...
+ * const stat = "42 (deno (main)) S 1 42 42 0 -1 4194560 10 20 0 0 300 40 710 95 20 0 9";
+ * assert.equal(childrenCpuTicks(stat), 805);
+ * assert.equal(childrenCpuTicks("not a stat line"), undefined);
+ * ```
+ */
+export function childrenCpuTicks(stat: string): number | undefined {
+  const nameEnd = stat.lastIndexOf(")");
+  if (nameEnd === -1) return undefined;
+  const afterName = stat.slice(nameEnd + 1).trim().split(/\s+/);
+  // Field 3 (state) is the first after the name, so cutime (16) and cstime (17) are the
+  // 14th and 15th after it.
+  const cutime = Number(afterName[13]);
+  const cstime = Number(afterName[14]);
+  return Number.isInteger(cutime) && Number.isInteger(cstime) ? cutime + cstime : undefined;
+}
+
+/**
+ * The processor seconds this process's exited and waited-for children have used so far.
+ * Deno lets only `--allow-all` read `/proc`, so `cat` (under `--allow-run`) reads it;
+ * the `cat` itself is counted by the next call, about a millisecond.
+ *
+ * @returns The seconds, or undefined where `/proc` cannot be read (not Linux, or no
+ * permission to run `cat`).
+ */
+export function reapedChildrenCpuSeconds(): number | undefined {
+  if (Deno.permissions.querySync({ name: "run", command: "cat" }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    const output = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`], stderr: "null" })
+      .outputSync();
+    if (!output.success) return undefined;
+    const ticks = childrenCpuTicks(new TextDecoder().decode(output.stdout));
+    return ticks === undefined ? undefined : ticks / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
