@@ -5,6 +5,11 @@
  * waits for every replica it started, so the difference of that sum before and after the
  * run is what its replicas used, killed ones included, with no sampling while it runs.
  *
+ * A replica program that forks its replica instead of replacing itself with it (a shell
+ * script without `exec`) hides the replica's time: killed together with it, the replica is
+ * handed to init, which waits for it instead. This project's launcher and the floor's
+ * `exec`.
+ *
  * @module
  */
 
