@@ -4,11 +4,15 @@
  * system time (its own children's included) to the parent's `cutime` and `cstime`. A run
  * waits for every replica it started, so the difference of that sum before and after the
  * run is what its replicas used, killed ones included, with no sampling while it runs.
+ * The account is the whole process's, so this holds for one run at a time per process (as
+ * `sim all`, the bench and `deno task test` run them; not `deno test --parallel`, whose
+ * test modules share one process).
  *
- * A replica program that forks its replica instead of replacing itself with it (a shell
- * script without `exec`) hides the replica's time: killed together with it, the replica is
- * handed to init, which waits for it instead. This project's launcher and the floor's
- * `exec`.
+ * A replica program that forks its replica instead of replacing itself with it hides the
+ * replica's time: killed together with it, the replica is handed to init (or the nearest
+ * subreaper), which waits for it instead. A shell script without `exec` does that, and so
+ * does npm's `deno` when its install left the Node shim (`bin.cjs`) in place of the
+ * binary. This project's launcher and the floor's `exec` the `deno` they find.
  *
  * @module
  */

@@ -160,7 +160,9 @@ export function extrasLines(result: RunResult): string[] {
 
 /**
  * The processor time the replicas used, which the course does not see: on a machine
- * with few cores, what one replica spends slows every process on a request's path.
+ * with few cores, what one replica spends slows every process on a request's path. The
+ * share of a core is "about": the seconds include starting and stopping the replicas,
+ * which the run's length leaves out.
  *
  * @param result The run.
  * @returns The line, or none on the virtual clock.
@@ -171,7 +173,7 @@ export function extrasLines(result: RunResult): string[] {
  *
  * const live = { clock: "live", replicaCpuS: 7.4, timeline: { endedAtMs: 37_000 } } as const;
  * assert.deepEqual(replicaCpuLines(live), [
- *   "Replica CPU: 7.40 s, all replicas together (0.20 of a core over the 37.0 s run)",
+ *   "Replica CPU: 7.40 s, all replicas together (about 0.20 of a core over the 37.0 s run)",
  * ]);
  * assert.deepEqual(replicaCpuLines({ ...live, clock: "virtual" }), []);
  * ```
@@ -186,7 +188,7 @@ export function replicaCpuLines(
   if (cpuS === undefined) return ["Replica CPU: not readable here (Linux's /proc, via cat)"];
   const runS = result.timeline.endedAtMs / 1000;
   const cores = runS > 0
-    ? ` (${(cpuS / runS).toFixed(2)} of a core over the ${runS.toFixed(1)} s run)`
+    ? ` (about ${(cpuS / runS).toFixed(2)} of a core over the ${runS.toFixed(1)} s run)`
     : "";
   return [`Replica CPU: ${cpuS.toFixed(2)} s, all replicas together${cores}`];
 }

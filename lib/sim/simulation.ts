@@ -107,8 +107,8 @@ export interface RunResult {
   simulatorSocketDrops: Record<string, number> | undefined;
   /**
    * Processor seconds (user and system) the run's replica processes used, all together
-   * and killed ones included (`cpu.ts`); undefined on the virtual clock and where Linux's
-   * account cannot be read.
+   * and killed ones included, from start to shutdown (`cpu.ts`, which says when it is
+   * wrong); undefined on the virtual clock and where Linux's account cannot be read.
    */
   replicaCpuS: number | undefined;
 }
