@@ -664,29 +664,20 @@ export function mechanismTable(summaries: readonly ConfigSummary[]): string[] {
  * @returns The Markdown lines.
  */
 export function floorTable(floors: readonly FloorSummary[]): string[] {
-  const ratioText = (ratio: number | null) => ratio === null ? NONE : `${ratio.toFixed(2)}x`;
   const rows = floors.flatMap((floor) => {
-    const passed = `${floor.oursPassed}/${floor.rounds}`;
-    const { replicaCpu } = floor;
+    const row = (measure: string, floorText: string, oursText: string, ratio: number | null) => [
+      floor.config,
+      measure,
+      `${floor.oursPassed}/${floor.rounds}`,
+      floorText,
+      oursText,
+      ratio === null ? NONE : `${ratio.toFixed(2)}x`,
+    ];
+    const { putOk, getOk, replicaCpu: cpu } = floor;
     return [
-      ...([["put ok p50 ms", floor.putOk], ["get ok p50 ms", floor.getOk]] as const).map((
-        [measure, ratio],
-      ) => [
-        floor.config,
-        measure,
-        passed,
-        msText(ratio.floorP50S),
-        msText(ratio.oursP50S),
-        ratioText(ratio.ratio),
-      ]),
-      [
-        floor.config,
-        "replica CPU s",
-        passed,
-        secondsText(replicaCpu.floorS),
-        secondsText(replicaCpu.oursS),
-        ratioText(replicaCpu.ratio),
-      ],
+      row("put ok p50 ms", msText(putOk.floorP50S), msText(putOk.oursP50S), putOk.ratio),
+      row("get ok p50 ms", msText(getOk.floorP50S), msText(getOk.oursP50S), getOk.ratio),
+      row("replica CPU s", secondsText(cpu.floorS), secondsText(cpu.oursS), cpu.ratio),
     ];
   });
   return markdownTable(["config", "measure", "ours pass", "floor", "ours", "ours/floor"], rows);

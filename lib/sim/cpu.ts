@@ -17,6 +17,8 @@
  * @module
  */
 
+import { readProcText } from "./_proc.ts";
+
 /**
  * Clock ticks per second in `/proc`'s times (`USER_HZ`): 100 on every architecture the
  * simulator runs on (x86-64, arm64); glibc's `sysconf(_SC_CLK_TCK)` reads the same.
@@ -56,23 +58,13 @@ export function childrenCpuTicks(stat: string): number | undefined {
 
 /**
  * The processor seconds this process's exited and waited-for children have used so far.
- * Deno lets only `--allow-all` read `/proc`, so `cat` (under `--allow-run`) reads it;
- * the `cat` itself is counted by the next call, about a millisecond.
+ * The `cat` that reads them ({@linkcode readProcText}) is counted by the next call, about
+ * a millisecond.
  *
- * @returns The seconds, or undefined where `/proc` cannot be read (not Linux, or no
- * permission to run `cat`).
+ * @returns The seconds, or undefined where `/proc` cannot be read.
  */
 export function reapedChildrenCpuSeconds(): number | undefined {
-  if (Deno.permissions.querySync({ name: "run", command: "cat" }).state !== "granted") {
-    return undefined;
-  }
-  try {
-    const output = new Deno.Command("cat", { args: [`/proc/${Deno.pid}/stat`], stderr: "null" })
-      .outputSync();
-    if (!output.success) return undefined;
-    const ticks = childrenCpuTicks(new TextDecoder().decode(output.stdout));
-    return ticks === undefined ? undefined : ticks / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const stat = readProcText(`/proc/${Deno.pid}/stat`);
+  const ticks = stat === undefined ? undefined : childrenCpuTicks(stat);
+  return ticks === undefined ? undefined : ticks / TICKS_PER_SECOND;
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { readProcText } from "./_proc.ts";
+
 const LOOPBACK = "127.0.0.1";
 
 /** The largest UDP payload over IPv4: every datagram fits in a buffer this size. */
@@ -93,18 +95,8 @@ const PROC_NET_UDP = "/proc/net/udp";
  * @returns Drops per local port, or undefined where the table cannot be read (not Linux).
  */
 export function kernelDropsByPort(): Map<number, number> | undefined {
-  // Deno lets only --allow-all read /proc, so `cat` (under --allow-run) reads it for us.
-  if (Deno.permissions.querySync({ name: "run", command: "cat" }).state !== "granted") {
-    return undefined;
-  }
-  let text: string;
-  try {
-    const output = new Deno.Command("cat", { args: [PROC_NET_UDP], stderr: "null" }).outputSync();
-    if (!output.success) return undefined;
-    text = new TextDecoder().decode(output.stdout);
-  } catch {
-    return undefined;
-  }
+  const text = readProcText(PROC_NET_UDP);
+  if (text === undefined) return undefined;
   const drops = new Map<number, number>();
   for (const line of text.split("\n").slice(1)) {
     const fields = line.trim().split(/\s+/);
