@@ -281,6 +281,12 @@ class Run {
     const progress = setInterval(() => this.#drawProgress(), PROGRESS_INTERVAL_MS);
     try {
       await this.#playSchedule(this.#schedule.actions, this.#schedule.totalS * 1000);
+    } catch (error) {
+      // A bug in an action: stop the replicas first, as their detached process groups
+      // would outlive the simulator.
+      this.#finished = true;
+      await this.#shutdownAll();
+      throw error;
     } finally {
       clearInterval(progress);
       this.#options.output.endProgress();

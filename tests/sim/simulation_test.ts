@@ -31,6 +31,38 @@ Deno.test('a replica answering every get with "" fails with incorrect responses 
   assert.ok(output.lines.some((line) => line.includes("incorrect value for a key")));
 });
 
+Deno.test("a run whose schedule throws stops every replica before the error reaches its caller", async () => {
+  const output = memoryOutput();
+  // A bug anywhere in an event's handling stands in here as an output that fails on its line.
+  const failing = {
+    ...output,
+    line(text: string) {
+      if (text.includes("kill_non_leader: killing")) throw new Error("a bug in an event");
+      output.line(text);
+    },
+  };
+  await assert.rejects(
+    runSimulation({
+      config: config({
+        lifetime: 5,
+        requests: 20,
+        start_wait: 1,
+        end_wait: 1,
+        events: [{ type: "kill_non_leader", time: 1 }],
+      }),
+      seed: 3,
+      program: WRONG_REPLICA,
+      output: failing,
+      quiet: false,
+    }),
+    /a bug in an event/,
+  );
+  // Each replica runs in a detached process group, so nothing else would stop it.
+  const left = await new Deno.Command("pgrep", { args: ["-f", WRONG_REPLICA], stdout: "piped" })
+    .output();
+  assert.equal(left.code, 1, `still running: ${new TextDecoder().decode(left.stdout)}`);
+});
+
 Deno.test("our replica passes a short config with a linearizable history", async () => {
   const result = await runSimulation({
     config: await loadConfig("configs/short/simple.json"),
