@@ -499,13 +499,16 @@ function tierName(tier: Tier): string {
 
 /**
  * The per-config table: verdict counts, the four metrics' medians with their tiers, the
- * p50 of puts and gets answered ok, the replicas' processor seconds, and a totals row.
+ * p50 of puts and gets answered ok, the replicas' processor seconds, and a totals row. The
+ * processor seconds' column is left out when no run read them (the virtual clock's runs,
+ * or a system without `/proc`), rather than printed as a column of dashes.
  *
  * @param summaries One per config, in the order to print.
  * @returns The Markdown lines.
  */
 export function configTable(summaries: readonly ConfigSummary[]): string[] {
   const totals = benchTotals(summaries);
+  const withCpu = summaries.some((summary) => summary.replicaCpuS !== null);
   const rows = summaries.map((summary) => {
     const graded = (metric: Metric, text: string) => `${text} (${tierName(summary.tiers[metric])})`;
     return [
@@ -518,7 +521,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
       graded("median_latency", msText(summary.medians.median_latency)),
       msText(summary.putOkP50S),
       msText(summary.getOkP50S),
-      secondsText(summary.replicaCpuS),
+      ...(withCpu ? [secondsText(summary.replicaCpuS)] : []),
     ];
   });
   rows.push([
@@ -531,7 +534,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
     NONE,
     NONE,
     NONE,
-    NONE,
+    ...(withCpu ? [NONE] : []),
   ]);
   return markdownTable([
     "config",
@@ -543,7 +546,7 @@ export function configTable(summaries: readonly ConfigSummary[]): string[] {
     "median ms",
     "put ok p50 ms",
     "get ok p50 ms",
-    "replica CPU s",
+    ...(withCpu ? ["replica CPU s"] : []),
   ], rows);
 }
 

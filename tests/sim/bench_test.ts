@@ -351,6 +351,17 @@ Deno.test("the config table shows medians with tiers, p50s in ms, and a totals r
   );
 });
 
+Deno.test("the config table leaves out the CPU column when no run read it", () => {
+  const unread = summarizeConfig("simple-1", SIMPLE_1, [sample({ replicaCpuS: null })]);
+  const header = configTable([unread])[0] ?? "";
+  assert.match(header, /get ok p50 ms \|$/);
+  assert.doesNotMatch(header, /CPU/);
+  const read = summarizeConfig("simple-2", SIMPLE_1, [sample()]);
+  const mixed = configTable([unread, read]);
+  assert.match(mixed[0] ?? "", /replica CPU s \|$/);
+  assert.match(mixed[2] ?? "", /\| – +\|$/);
+});
+
 Deno.test("the floor table has a put, a get and a CPU row per config with the ratio", () => {
   const floor = summarizeFloor("simple-1", [{
     floor: sample({ putOkP50S: 0.0014, getOkP50S: 0.0006, replicaCpuS: 0.5 }),
