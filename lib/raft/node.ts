@@ -772,6 +772,7 @@ export class RaftNode {
       if (progress.maybeUpdate(message.matchIndex)) this.#maybeCommit(now);
       this.#expectRoundPartners(message.matchIndex, now);
       this.#scheduleRetransmit(progress, now);
+      this.#tellLateHolder(message.src, progress, now);
       // Followers catching up get their next batch as acknowledgements free a
       // slot; one that only lacks the newest entries gets them with its next turn,
       // so a burst of proposals does not make every acknowledgement cost a message.
@@ -1210,6 +1211,7 @@ export class RaftNode {
     const { commitIndex: leaderCommit, undecided } = this.#toldAnswered();
     const lastSent = prevLogIndex + entries.length;
     if (lastSent >= leaderCommit) this.#commitNoticeAt = Infinity;
+    this.#noteToldCommit(dst, Math.min(leaderCommit, lastSent));
     // A second answer is there to commit a new entry in one round trip under
     // heavy loss; a resend of committed entries has no commit to speed.
     const replyTwice = entries.length > 0 && lastSent > leaderCommit && this.#pacing.lossy;
@@ -1227,6 +1229,12 @@ export class RaftNode {
       ...(undecided === undefined ? {} : { undecided }),
       ...(replyTwice ? { replyTwice: true } : {}),
     };
+  }
+
+  /** Records what commit index an AppendEntries to `dst` (one follower, or all) tells. */
+  #noteToldCommit(dst: Id, index: number): void {
+    if (dst !== BROADCAST) return this.#progress.followers.get(dst)?.toldCommit(index);
+    for (const progress of this.#progress.followers.values()) progress.toldCommit(index);
   }
 
   /** Arms the retransmit timer while the follower lacks entries; disarms it otherwise. */
@@ -1328,7 +1336,9 @@ export class RaftNode {
    * AppendEntries, which a crash may never let leave). Under any loss
    * measured (see {@linkcode Pacing.tellsCommitTwice}) two followers are told:
    * a leader killed before its next AppendEntries leaves its last answered put
-   * to be answered again when every notice was lost.
+   * to be answered again when every notice was lost. Followers whose
+   * acknowledgements come later are told as they come
+   * ({@linkcode RaftNode.#tellLateHolder}).
    */
   #sendCommitNotice(now: number): void {
     this.#commitNoticeAt = Infinity;
@@ -1340,6 +1350,25 @@ export class RaftNode {
       this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
       progress.sentHeartbeat(now);
     }
+  }
+
+  /**
+   * Tells a follower whose acknowledgement came after the commit it completes
+   * went out in a notice (a hedge's follower, or under heavy loss the third and
+   * fourth of a round to every follower) the commit index, in one message that
+   * asks for no answer, where requests come sparse: no new entry waits to carry
+   * it, and the successor of a leader killed now learns that its last put was
+   * answered from any follower told, so every notice to a holder of that put
+   * makes answering it twice less likely.
+   */
+  #tellLateHolder(peer: Id, progress: Progress, now: number): void {
+    const { commitIndex, lastIndex } = this.#log;
+    if (this.#commitNoticeAt !== Infinity || this.#appendPending || lastIndex > commitIndex) return;
+    if (progress.matchIndex < commitIndex || progress.toldCommitIndex >= commitIndex) return;
+    if (this.#pacing.commitNoticeDelayMs() > 0) return;
+    if (!this.#holdsCommandBetween(progress.toldCommitIndex + 1, commitIndex)) return;
+    this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
+    progress.sentHeartbeat(now);
   }
 
   /**

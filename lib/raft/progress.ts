@@ -37,6 +37,11 @@ export class Progress {
   /** When the leader last sent this follower an AppendEntries. */
   lastSentAt = -Infinity;
   /**
+   * The highest commit index an AppendEntries sent to it carried, as far as it
+   * could take it (§5.3: up to the last entry it carried). Sent, not received.
+   */
+  toldCommitIndex = 0;
+  /**
    * The latest `sentAt` it echoed in any reply this term, or the start of the
    * term (check-quorum). The echoed send time, not the arrival: a reply that sat
    * in a socket while the leader's process was paused proves nothing about now.
@@ -150,6 +155,15 @@ export class Progress {
    */
   sentHeartbeat(now: number): void {
     this.lastSentAt = now;
+  }
+
+  /**
+   * Records that an AppendEntries told it the commit index up to `index`.
+   *
+   * @param index The commit index it can take from that AppendEntries.
+   */
+  toldCommit(index: number): void {
+    this.toldCommitIndex = Math.max(this.toldCommitIndex, index);
   }
 
   /**

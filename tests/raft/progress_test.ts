@@ -20,6 +20,18 @@ Deno.test("an answer settles its request and the unanswered ones before it", () 
 });
 
 /**
+ * What a follower was told of the commit only grows: an AppendEntries that
+ * tells less (a heartbeat anchored below the commit) does not make it untold.
+ */
+Deno.test("the commit index a follower was told is the highest sent", () => {
+  const progress = new Progress(1, 0);
+  assert.equal(progress.toldCommitIndex, 0);
+  progress.toldCommit(7);
+  progress.toldCommit(5);
+  assert.equal(progress.toldCommitIndex, 7);
+});
+
+/**
  * A follower known to match up to an index replicates from there at once: no
  * probe is out, and the next AppendEntries starts after that index.
  */
