@@ -1353,20 +1353,21 @@ export class RaftNode {
   }
 
   /**
-   * Tells a follower whose acknowledgement came after the commit it completes
-   * went out in a notice (a hedge's follower, or under heavy loss the third and
-   * fourth of a round to every follower) the commit index, in one message that
-   * asks for no answer, where requests come sparse: no new entry waits to carry
-   * it, and the successor of a leader killed now learns that its last put was
-   * answered from any follower told, so every notice to a holder of that put
-   * makes answering it twice less likely.
+   * Tells a follower that holds every entry but was not told the commit (its
+   * acknowledgement, or the second copy of one, came after the commit's notice
+   * went to others: a hedge's follower, or under heavy loss a third or fourth
+   * follower) the commit index, in one message that asks for no answer, where
+   * requests come sparse: no new entry waits to carry it, and the successor of a
+   * leader killed now learns that its last put was answered from any follower
+   * told, so every notice to a holder of that put makes answering it twice less
+   * likely. The commit holds a command: sparse means four proposals this term,
+   * and the last entry, which is committed, is one of them.
    */
   #tellLateHolder(peer: Id, progress: Progress, now: number): void {
     const { commitIndex, lastIndex } = this.#log;
     if (this.#commitNoticeAt !== Infinity || this.#appendPending || lastIndex > commitIndex) return;
     if (progress.matchIndex < commitIndex || progress.toldCommitIndex >= commitIndex) return;
     if (this.#pacing.commitNoticeDelayMs() > 0) return;
-    if (!this.#holdsCommandBetween(progress.toldCommitIndex + 1, commitIndex)) return;
     this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
     progress.sentHeartbeat(now);
   }

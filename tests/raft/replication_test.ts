@@ -826,29 +826,33 @@ Deno.test("a commit is told at once when proposals come further apart than commi
   assert.equal(notice?.type === "append_entries" && notice.leaderCommit, 6);
 });
 
+/** The AppendEntries among `messages` that ask for no answer: commit notices. */
+function noticesAmong(messages: readonly PeerMessage[]) {
+  return messages.filter((m) => m.type === "append_entries" && m.repliers?.length === 0);
+}
+
 /**
- * Where proposals come sparse, a follower whose acknowledgement comes after
- * the commit's notice went (here the hedge's) is told the commit too, once:
- * a successor learns from any follower told that the put was answered.
+ * A leader proposes puts 1 to 4 `gapMs` apart, each acknowledged at once, then
+ * put 5 at `sentAt`: one of the two followers sent it acknowledges, the hedge
+ * sends it to a third (`late`), and the second follower's acknowledgement
+ * commits it. The third has not acknowledged yet.
  */
-Deno.test("a follower acknowledging after a sparse commit's notice is told it too", () => {
+function commitBeforeTheHedgeAnswers(gapMs: number) {
   const { node, at } = replicatingLeader();
   const term = node.currentTerm;
-  const notices = (messages: readonly PeerMessage[]) =>
-    messages.filter((m) => m.type === "append_entries" && m.repliers?.length === 0);
   for (let n = 1; n <= 4; n++) {
-    const sentAt = at + 100 * n;
+    const sentAt = at + gapMs * n;
     const round = proposeAt(node, n, sentAt);
     for (const { dst } of round) {
       node.step(appendReply(dst, { term, matchIndex: n + 1, sentAt }), sentAt + 1);
     }
     node.ready();
-    for (let now = node.ready().deadline; now < sentAt + 100; now = node.ready().deadline) {
+    for (let now = node.ready().deadline; now < sentAt + gapMs; now = node.ready().deadline) {
       node.tick(now);
       node.ready();
     }
   }
-  const sentAt = at + 500;
+  const sentAt = at + gapMs * 5;
   const [first, second] = proposeAt(node, 5, sentAt).map((message) => message.dst);
   node.step(appendReply(first ?? "", { term, matchIndex: 6, sentAt }), sentAt + 1);
   node.ready();
@@ -860,16 +864,101 @@ Deno.test("a follower acknowledging after a sparse commit's notice is told it to
   assert.ok(![first, second].includes(late), `the hedge goes to a third follower, not ${late}`);
   node.step(appendReply(second ?? "", { term, matchIndex: 6, sentAt }), hedgeAt + 1);
   assert.equal(node.commitIndex, 6);
-  const [atCommit, ...alsoAtCommit] = notices(node.ready().messages);
+  const lateReply = appendReply(late, { term, matchIndex: 6, sentAt: hedgeAt });
+  return { node, holders: [first, second], lateReply, committedAt: hedgeAt + 1 };
+}
+
+/**
+ * Where proposals come sparse, a follower whose acknowledgement comes after
+ * the commit's notice went (here the hedge's) is told the commit too, once:
+ * a successor learns from any follower told that the put was answered.
+ */
+Deno.test("a follower acknowledging after a sparse commit's notice is told it too", () => {
+  const { node, holders, lateReply, committedAt } = commitBeforeTheHedgeAnswers(100);
+  const [atCommit, ...alsoAtCommit] = noticesAmong(node.ready().messages);
   assert.deepEqual(alsoAtCommit, []);
-  assert.ok([first, second].includes(atCommit?.dst), "one holder told at the commit");
-  node.step(appendReply(late, { term, matchIndex: 6, sentAt: hedgeAt }), hedgeAt + 2);
-  const [told, ...others] = notices(node.ready().messages);
+  assert.ok(holders.includes(atCommit?.dst), "one holder told at the commit");
+  node.step(lateReply, committedAt + 1);
+  const [told, ...others] = noticesAmong(node.ready().messages);
+  assert.deepEqual(others, []);
+  assert.equal(told?.dst, lateReply.src);
+  assert.equal(told?.type === "append_entries" && told.leaderCommit, 6);
+  node.step(lateReply, committedAt + 2);
+  assert.deepEqual(node.ready().messages, [], "told once");
+});
+
+/**
+ * A follower takes a commit index only up to the last entry of the
+ * AppendEntries that carries it (§5.3): a heartbeat anchored below the commit
+ * does not tell it, and once it acknowledges the entry it is told.
+ */
+Deno.test("a heartbeat anchored below a commit does not tell a follower of it", () => {
+  const { node, lateReply, committedAt } = commitBeforeTheHedgeAnswers(100);
+  node.ready();
+  const late = lateReply.src;
+  let heartbeat: PeerMessage | undefined;
+  for (let now = committedAt; heartbeat === undefined; now = node.ready().deadline) {
+    node.tick(now);
+    heartbeat = node.ready().messages.find((m) => m.dst === late);
+  }
+  assert.ok(heartbeat.type === "append_entries" && heartbeat.entries.length === 0);
+  assert.equal(heartbeat.prevLogIndex, 5);
+  assert.equal(heartbeat.leaderCommit, 6);
+  node.step(lateReply, heartbeat.sentAt + 1);
+  const [told, ...others] = noticesAmong(node.ready().messages);
   assert.deepEqual(others, []);
   assert.equal(told?.dst, late);
-  assert.equal(told?.type === "append_entries" && told.leaderCommit, 6);
-  node.step(appendReply(late, { term, matchIndex: 6, sentAt: hedgeAt }), hedgeAt + 3);
-  assert.deepEqual(node.ready().messages, [], "told once");
+});
+
+/**
+ * A notice only ever tells a follower more than the AppendEntries sent to it
+ * before, broadcasts included: under heavy loss (rounds to every follower are
+ * broadcasts) and at light loss, puts 150 ms apart.
+ */
+Deno.test("a commit notice tells a follower only what nothing sent to it told", () => {
+  for (const dropRate of [0.3, 0.05]) {
+    const told = new Map<string, number>();
+    let notices = 0;
+    putUnderLoss(dropRate, 150, (messages) => {
+      for (const message of messages) {
+        if (message.type !== "append_entries") continue;
+        const dsts = message.dst === "FFFF"
+          ? ["0000", ...PEERS].filter((peer) => peer !== message.src)
+          : [message.dst];
+        const upTo = Math.min(message.leaderCommit, message.prevLogIndex + message.entries.length);
+        for (const dst of dsts) {
+          const key = `${message.term}/${message.src}/${dst}`;
+          if (message.repliers?.length === 0) {
+            notices++;
+            assert.ok(upTo > (told.get(key) ?? 0), `drop rate ${dropRate}: ${key} told twice`);
+          }
+          told.set(key, Math.max(told.get(key) ?? 0, upTo));
+        }
+      }
+    });
+    assert.ok(notices > 100, `drop rate ${dropRate}: ${notices} notices`);
+  }
+});
+
+/**
+ * Where proposals come closer together than `commitNoticeMs`, the next put
+ * carries a commit to its followers: a follower that acknowledges late is not
+ * told on its own, even once the commit's delayed notice went without it.
+ */
+Deno.test("a follower acknowledging late in a dense stream waits for the next put", () => {
+  const { node, holders, lateReply, committedAt } = commitBeforeTheHedgeAnswers(40);
+  assert.deepEqual(noticesAmong(node.ready().messages), [], "the notice waits for the next put");
+  let now = committedAt;
+  let notices: PeerMessage[] = [];
+  while (notices.length === 0) {
+    now = node.ready().deadline;
+    node.tick(now);
+    notices = noticesAmong(node.ready().messages);
+  }
+  assert.equal(now, committedAt + 2 * 70);
+  assert.deepEqual(notices.map((notice) => notice.dst).filter((dst) => !holders.includes(dst)), []);
+  node.step(lateReply, now + 1);
+  assert.deepEqual(noticesAmong(node.ready().messages), []);
 });
 
 /**
