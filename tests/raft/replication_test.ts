@@ -888,6 +888,20 @@ Deno.test("a follower acknowledging after a sparse commit's notice is told it to
 });
 
 /**
+ * A put proposed after the commit carries it, and its own commit is told in
+ * turn: a follower acknowledging late meanwhile is not told on its own, even
+ * where puts come sparse.
+ */
+Deno.test("a follower acknowledging late while a newer put is out is not told on its own", () => {
+  const { node, lateReply, committedAt } = commitBeforeTheHedgeAnswers(100);
+  node.ready();
+  const round = proposeAt(node, 6, committedAt + 80);
+  assert.ok(!round.some((message) => message.dst === lateReply.src), "the new round skips it");
+  node.step(lateReply, committedAt + 81);
+  assert.deepEqual(noticesAmong(node.ready().messages), []);
+});
+
+/**
  * A follower takes a commit index only up to the last entry of the
  * AppendEntries that carries it (§5.3): a heartbeat anchored below the commit
  * does not tell it, and once it acknowledges the entry it is told.
