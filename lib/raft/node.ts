@@ -1347,9 +1347,14 @@ export class RaftNode {
       .sort(([, a], [, b]) => b.lastAckAt - a.lastAckAt);
     const tellTwo = this.#pacing.tellsCommitTwice;
     for (const [peer, progress] of holders.slice(0, tellTwo ? 2 : 1)) {
-      this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
-      progress.sentHeartbeat(now);
+      this.#sendNotice(peer, progress, now);
     }
+  }
+
+  /** One commit notice: an AppendEntries at the follower's match index that asks for no answer. */
+  #sendNotice(peer: Id, progress: Progress, now: number): void {
+    this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
+    progress.sentHeartbeat(now);
   }
 
   /**
@@ -1368,8 +1373,7 @@ export class RaftNode {
     if (this.#commitNoticeAt !== Infinity || this.#appendPending || lastIndex > commitIndex) return;
     if (progress.matchIndex < commitIndex || progress.toldCommitIndex >= commitIndex) return;
     if (this.#pacing.commitNoticeDelayMs() > 0) return;
-    this.#send({ ...this.#appendEntries(peer, progress.matchIndex, [], now), repliers: [] });
-    progress.sentHeartbeat(now);
+    this.#sendNotice(peer, progress, now);
   }
 
   /**
