@@ -833,9 +833,9 @@ function noticesAmong(messages: readonly PeerMessage[]) {
 
 /**
  * A leader proposes puts 1 to 4 `gapMs` apart, each acknowledged at once, then
- * put 5 at `sentAt`: one of the two followers sent it acknowledges, the hedge
- * sends it to a third (`late`), and the second follower's acknowledgement
- * commits it. The third has not acknowledged yet.
+ * put 5 (entry 6) as far after: one of the two followers sent it acknowledges,
+ * the hedge sends it to a third, and the second follower's acknowledgement
+ * commits it. The third's acknowledgement (`lateReply`) is not stepped yet.
  */
 function commitBeforeTheHedgeAnswers(gapMs: number) {
   const { node, at } = replicatingLeader();
