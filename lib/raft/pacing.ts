@@ -21,23 +21,23 @@ type PacingOptions = Pick<ResolvedRaftOptions, "retransmitMs" | "commitNoticeMs"
  * two of four followers commits at once when both round trips come back; at a
  * loss rate p per message one comes back s = (1-p)^2 of the time, and a round
  * needs 2(1-s)/s hedges on average: 0.47 at 10 % loss, 0.77 at 15 %, 1.13 at
- * 20 %, 2.08 at 30 %. Up to 29 % a bare majority and its hedges cost the
- * fewest messages; sending to every follower buys latency: from 20 % a bare
- * majority commits at once in at most 41 % of rounds, every follower in 86 %,
- * until {@linkcode LOSS_ENTERED_CHANCE} takes over (from about 26 % with four
- * live followers). The threshold sits above 20 %'s average because at 15 % an
- * average over the last 64 or so rounds often passes a line just below it by
- * chance: each message is lost on its own, and a stretch of rounds near 20 %
- * is common. Measured on the virtual clock, unreliable-3 (15 %), seeds 1-200:
- * with 1.1, 53 runs sent rounds to every follower for a while, about two
- * messages a round above a bare majority's, and 18 of them were among the 19
- * runs over the config's bonus line (2300 messages); with 1.2, 18 runs and 5
- * over the line (43 against 87 over seeds 1-1000), the same median, put p50
- * 3.98 ms against 3.91. The price is paid at 20 % (unreliable-3 with drops of
- * 0.2, seeds 1-200): put p50 3.52 ms against 2.70, course median 2.47 against
- * 2.36, for 2853 messages against 3013. At 22 % about half the rounds go to
- * every follower either way (43 % and 48 % of appends on the network of
- * tests/raft).
+ * 20 %, 2.08 at 30 %. Up to 29 % a bare majority and its hedges cost the fewest
+ * messages; sending to every follower buys latency: from 20 % a bare majority
+ * commits at once in at most 41 % of rounds, every follower in 86 %, until
+ * {@linkcode LOSS_ENTERED_CHANCE} takes over (from about 26 % with four live
+ * followers). The threshold sits above 20 %'s average because at 15 % the
+ * average, which follows the last 64 or so rounds, often passed a threshold of
+ * 1.1 by chance: each message is lost on its own, and a stretch of rounds that
+ * lost about 20 % is common. Measured on the virtual clock, unreliable-3
+ * (15 %), seeds 1-200: with 1.1, 53 runs sent rounds to every follower for a
+ * while, about two messages a round above a bare majority's, and 18 of them
+ * were among the 19 runs over the config's bonus line (2300 messages); with
+ * 1.2, 18 runs and 5 over the line (43 against 87 over seeds 1-1000), the same
+ * median, put p50 3.98 ms against 3.91. The price is paid at 20 % (unreliable-3
+ * with drops of 0.2, seeds 1-200): put p50 3.52 ms against 2.70, course median
+ * 2.47 against 2.36, for 2853 messages against 3013. At 22 % about half the
+ * rounds go to every follower either way (43 % and 48 % of appends on the
+ * network of tests/raft).
  */
 const HEDGES_PER_ROUND_TO_SEND_ALL = 1.2;
 
