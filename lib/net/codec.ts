@@ -21,9 +21,11 @@ import {
   type Envelope,
   type Id,
   ID_PATTERN,
+  type IndexRange,
   type VoteReply,
   type VoteRequest,
 } from "../raft/messages.ts";
+import { undecidedProblem } from "../raft/answered.ts";
 import { MAX_ENTRIES_PER_MESSAGE } from "../raft/options.ts";
 
 /** The largest datagram the protocol allows (PROTOCOL.md section 2). */
@@ -280,16 +282,29 @@ function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEnt
   };
 }
 
-/** The optional `undecided` range: two log indexes, the first from 1 and not above the second. */
-function readUndecided(fields: Fields): { undecided?: [number, number] } {
+/**
+ * The optional `undecided` ranges: pairs of log indexes, as an
+ * {@linkcode undecidedProblem} accepts them.
+ */
+function readUndecided(fields: Fields): { undecided?: IndexRange[] } {
   const value = fields.undecided;
   if (value === undefined) return {};
-  const range = Array.isArray(value) && value.length === 2 ? value : [];
-  const [from, to] = range.map((index, i) => readCount({ index }, "index", `undecided[${i}]`));
-  if (from === undefined || to === undefined || from < 1 || from > to) {
-    throw new MalformedError(`undecided is ${describe(value)}: not two indexes from 1, in order`);
+  if (!Array.isArray(value)) {
+    throw new MalformedError(`undecided is ${describe(value)}: not a list of ranges`);
   }
-  return { undecided: [from, to] };
+  const undecided = value.map((range, i): IndexRange => {
+    const pair = Array.isArray(range) && range.length === 2 ? range : [];
+    const [first, last] = pair.map((index, j) =>
+      readCount({ index }, "index", `undecided[${i}][${j}]`)
+    );
+    if (first === undefined || last === undefined) {
+      throw new MalformedError(`undecided[${i}] is ${describe(range)}: not two indexes`);
+    }
+    return [first, last];
+  });
+  const problem = undecidedProblem(undecided);
+  if (problem !== undefined) throw new MalformedError(problem);
+  return { undecided };
 }
 
 function readEntries(fields: Fields, name: string): Entry[] {

@@ -16,6 +16,7 @@ import {
   type VoteReply,
   type VoteRequest,
 } from "./messages.ts";
+import { undecidedProblem } from "./answered.ts";
 import { MAX_ENTRIES_PER_MESSAGE } from "./options.ts";
 
 function isIndex(value: unknown): value is number {
@@ -36,15 +37,6 @@ function voteRequestProblem(message: VoteRequest): string | undefined {
     return "lastLogIndex and lastLogTerm disagree about an empty log";
   }
   return undefined;
-}
-
-/** An `undecided` range is absent, or two indexes from 1, in order. */
-function undecidedProblem(undecided: readonly [number, number] | undefined): string | undefined {
-  if (undecided === undefined) return undefined;
-  const [from, to] = undecided;
-  return isIndex(from) && isIndex(to) && from >= 1 && from <= to
-    ? undefined
-    : "undecided is not two indexes from 1, in order";
 }
 
 function voteReplyProblem(message: VoteReply): string | undefined {

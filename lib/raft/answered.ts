@@ -1,25 +1,108 @@
 /**
  * What a replica knows about which committed entries a leader answered: every
- * entry up to a commit index, except a range still undecided. A leader answers
+ * entry up to a commit index, except ranges still undecided. A leader answers
  * each entry of its own term as it commits it, but the earlier terms' entries
  * it commits stay undecided until it has heard what its followers know of the
  * earlier leaders' answers (see `RaftNode.electionCommitOpen`); the
- * commit index it tells followers travels with that range.
+ * commit index it tells followers travels with those ranges.
  *
  * @module
  */
 
+import type { IndexRange } from "./messages.ts";
+
 /**
  * Every entry through `commitIndex` was answered by some leader, except those
- * from `undecided[0]` through `undecided[1]` (inclusive), when present.
+ * in the `undecided` ranges, when present: in ascending order, each a gap
+ * apart from the next, within 1 to `commitIndex`, at most
+ * {@linkcode MAX_UNDECIDED_RANGES} of them (see {@linkcode answeredReport}).
  */
 export interface AnsweredReport {
   commitIndex: number;
-  undecided?: readonly [number, number];
+  undecided?: readonly IndexRange[];
 }
+
+/**
+ * The most undecided ranges a report keeps. A range opens where a leader
+ * elected with earlier entries undecided lost its role before deciding them,
+ * after committing some of its own: each such leader in a row may add one,
+ * and the first leader that decides clears them all. Eight keep a datagram
+ * small; past them the last ones are joined (see {@linkcode answeredReport}).
+ */
+export const MAX_UNDECIDED_RANGES = 8;
 
 /** What a replica that was never told a commit knows: nothing. */
 export const NOTHING_ANSWERED: AnsweredReport = { commitIndex: 0 };
+
+/**
+ * The report of a commit index and the ranges of entries below it not known
+ * answered (none when absent), given in ascending order: cut to 1 through `commitIndex` (an
+ * entry above it is not claimed anyway), overlapping or adjacent ranges
+ * joined. Past {@linkcode MAX_UNDECIDED_RANGES} the last ranges are joined
+ * into one with the entries between them, which are then taken for
+ * undecided: at worst a put is answered twice, never left unanswered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answeredReport } from "./answered.ts";
+ *
+ * assert.deepEqual(answeredReport(9, [[2, 3], [4, 4], [8, 12]]), {
+ *   commitIndex: 9,
+ *   undecided: [[2, 4], [8, 9]],
+ * });
+ * assert.deepEqual(answeredReport(9, [[10, 12]]), { commitIndex: 9 });
+ * ```
+ */
+export function answeredReport(
+  commitIndex: number,
+  undecided: readonly IndexRange[] = [],
+): AnsweredReport {
+  const joined: [number, number][] = [];
+  for (const [first, last] of undecided) {
+    const [from, to] = [Math.max(first, 1), Math.min(last, commitIndex)];
+    if (from > to) continue;
+    const previous = joined.at(-1);
+    if (previous !== undefined && from <= previous[1] + 1) previous[1] = Math.max(previous[1], to);
+    else joined.push([from, to]);
+  }
+  while (joined.length > MAX_UNDECIDED_RANGES) {
+    const [, last] = joined.pop() as [number, number];
+    (joined.at(-1) as [number, number])[1] = last;
+  }
+  return joined.length === 0 ? { commitIndex } : { commitIndex, undecided: joined };
+}
+
+/**
+ * Why a message's `undecided` field is not one an {@linkcode answeredReport}
+ * gives, if it is not: absent, or one to {@linkcode MAX_UNDECIDED_RANGES}
+ * ranges of indexes from 1, each in order, ascending, each a gap apart from
+ * the next.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { undecidedProblem } from "./answered.ts";
+ *
+ * assert.equal(undecidedProblem([[2, 3], [5, 5]]), undefined);
+ * assert.equal(undecidedProblem(undefined), undefined);
+ * assert.equal(typeof undecidedProblem([[2, 3], [4, 5]]), "string");
+ * ```
+ */
+export function undecidedProblem(undecided: readonly IndexRange[] | undefined): string | undefined {
+  if (undecided === undefined) return undefined;
+  if (undecided.length === 0 || undecided.length > MAX_UNDECIDED_RANGES) {
+    return `undecided holds ${undecided.length} ranges: not 1 to ${MAX_UNDECIDED_RANGES}`;
+  }
+  let afterLast = 1;
+  for (const [first, last] of undecided) {
+    if (![first, last].every(Number.isSafeInteger) || first < afterLast || first > last) {
+      return "undecided is not ranges of indexes from 1, in order, each a gap apart";
+    }
+    afterLast = last + 2;
+  }
+  return undefined;
+}
 
 /**
  * Whether the report says the entry at `index` was answered.
@@ -29,16 +112,16 @@ export const NOTHING_ANSWERED: AnsweredReport = { commitIndex: 0 };
  * import assert from "node:assert/strict";
  * import { isAnswered } from "./answered.ts";
  *
- * const report = { commitIndex: 9, undecided: [4, 6] } as const;
+ * const report = { commitIndex: 9, undecided: [[4, 6]] } as const;
  * assert.deepEqual([3, 4, 6, 7, 10].map((index) => isAnswered(report, index)), [
  *   true, false, false, true, false,
  * ]);
  * ```
  */
 export function isAnswered(report: AnsweredReport, index: number): boolean {
-  const { commitIndex, undecided } = report;
+  const { commitIndex, undecided = [] } = report;
   if (index < 1 || index > commitIndex) return false;
-  return undecided === undefined || index < undecided[0] || index > undecided[1];
+  return !undecided.some(([first, last]) => index >= first && index <= last);
 }
 
 /**
@@ -49,33 +132,30 @@ export function isAnswered(report: AnsweredReport, index: number): boolean {
  * import assert from "node:assert/strict";
  * import { answeredPrefix } from "./answered.ts";
  *
- * assert.equal(answeredPrefix({ commitIndex: 9, undecided: [4, 6] }), 3);
- * assert.equal(answeredPrefix({ commitIndex: 9, undecided: [12, 13] }), 9);
+ * assert.equal(answeredPrefix({ commitIndex: 9, undecided: [[4, 6], [8, 8]] }), 3);
  * assert.equal(answeredPrefix({ commitIndex: 9 }), 9);
  * ```
  */
 export function answeredPrefix(report: AnsweredReport): number {
-  const { commitIndex, undecided } = report;
-  return undecided === undefined ? commitIndex : Math.min(commitIndex, undecided[0] - 1);
+  const first = report.undecided?.[0];
+  return first === undefined ? report.commitIndex : Math.min(report.commitIndex, first[0] - 1);
 }
 
 /**
- * One report that claims no entry either report does not: the higher commit
- * index, and one undecided range covering every entry below it that neither
- * claims. Where those entries are not contiguous the range spans the gap
- * between them too, so entries answered there are taken for undecided: at
- * worst a put is answered twice, never left unanswered.
+ * One report that claims every entry either report claims, and no other: the
+ * higher commit index, and undecided what lies in one of its ranges and in
+ * one of the other's, or above the other's commit index.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { mergeAnswered } from "./answered.ts";
  *
- * assert.deepEqual(mergeAnswered({ commitIndex: 9, undecided: [4, 6] }, { commitIndex: 5 }), {
- *   commitIndex: 9,
- *   undecided: [6, 6],
- * });
- * assert.deepEqual(mergeAnswered({ commitIndex: 9, undecided: [4, 6] }, { commitIndex: 7 }), {
+ * assert.deepEqual(
+ *   mergeAnswered({ commitIndex: 9, undecided: [[2, 6]] }, { commitIndex: 4, undecided: [[2, 2]] }),
+ *   { commitIndex: 9, undecided: [[2, 2], [5, 6]] },
+ * );
+ * assert.deepEqual(mergeAnswered({ commitIndex: 9, undecided: [[4, 6]] }, { commitIndex: 7 }), {
  *   commitIndex: 9,
  * });
  * ```
@@ -83,20 +163,18 @@ export function answeredPrefix(report: AnsweredReport): number {
 export function mergeAnswered(a: AnsweredReport, b: AnsweredReport): AnsweredReport {
   const [high, low] = a.commitIndex >= b.commitIndex ? [a, b] : [b, a];
   if (high.undecided === undefined) return { commitIndex: high.commitIndex };
-  // Below high.commitIndex only high's range can be unclaimed: of it, low
-  // leaves unclaimed what lies above its commit index and what its own range holds.
-  const [from, to] = high.undecided;
-  const last = Math.min(to, high.commitIndex);
-  const unclaimed: [number, number][] = [[Math.max(from, low.commitIndex + 1), last]];
-  if (low.undecided !== undefined) {
-    const [lowFrom, lowTo] = low.undecided;
-    unclaimed.push([Math.max(from, lowFrom), Math.min(last, lowTo, low.commitIndex)]);
+  const lowUnclaimed: IndexRange[] = [
+    ...(low.undecided ?? []),
+    [low.commitIndex + 1, high.commitIndex],
+  ];
+  const unclaimed: IndexRange[] = [];
+  for (const [first, last] of high.undecided) {
+    for (const [lowFirst, lowLast] of lowUnclaimed) {
+      const [from, to] = [Math.max(first, lowFirst), Math.min(last, lowLast)];
+      if (from <= to) unclaimed.push([from, to]);
+    }
   }
-  const ranges = unclaimed.filter(([start, end]) => start <= end);
-  if (ranges.length === 0) return { commitIndex: high.commitIndex };
-  const first = Math.min(...ranges.map(([start]) => start));
-  const end = Math.max(...ranges.map(([, rangeEnd]) => rangeEnd));
-  return { commitIndex: high.commitIndex, undecided: [first, end] };
+  return answeredReport(high.commitIndex, unclaimed);
 }
 
 /**
@@ -107,16 +185,13 @@ export function mergeAnswered(a: AnsweredReport, b: AnsweredReport): AnsweredRep
  * import assert from "node:assert/strict";
  * import { clipAnswered } from "./answered.ts";
  *
- * assert.deepEqual(clipAnswered({ commitIndex: 9, undecided: [4, 6] }, 5), {
+ * assert.deepEqual(clipAnswered({ commitIndex: 9, undecided: [[4, 6]] }, 5), {
  *   commitIndex: 5,
- *   undecided: [4, 5],
+ *   undecided: [[4, 5]],
  * });
- * assert.deepEqual(clipAnswered({ commitIndex: 9, undecided: [8, 9] }, 5), { commitIndex: 5 });
+ * assert.deepEqual(clipAnswered({ commitIndex: 9, undecided: [[8, 9]] }, 5), { commitIndex: 5 });
  * ```
  */
 export function clipAnswered(report: AnsweredReport, maxIndex: number): AnsweredReport {
-  const commitIndex = Math.min(report.commitIndex, maxIndex);
-  const { undecided } = report;
-  if (undecided === undefined || undecided[0] > commitIndex) return { commitIndex };
-  return { commitIndex, undecided: [undecided[0], Math.min(undecided[1], commitIndex)] };
+  return answeredReport(Math.min(report.commitIndex, maxIndex), report.undecided);
 }

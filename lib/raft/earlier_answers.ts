@@ -19,11 +19,12 @@
 import {
   answeredPrefix,
   type AnsweredReport,
+  answeredReport,
   clipAnswered,
   isAnswered,
   mergeAnswered,
 } from "./answered.ts";
-import type { Id } from "./messages.ts";
+import type { Id, IndexRange } from "./messages.ts";
 import type { ResolvedRaftOptions } from "./options.ts";
 
 /**
@@ -70,7 +71,7 @@ export interface Election {
  *   now: 0,
  * });
  * assert.equal(earlier.listening, true);
- * assert.deepEqual(earlier.undecided, [5, 5]);
+ * assert.deepEqual(earlier.undecided, [[5, 5]]);
  * earlier.hear("0002", { commitIndex: 5 }, 3);
  * assert.equal(earlier.listening, false);
  * assert.deepEqual(earlier.known, { commitIndex: 5 });
@@ -132,12 +133,13 @@ export class EarlierAnswers {
   }
 
   /**
-   * The earlier entries not known answered, first and last, or `undefined`
-   * when none are. A successor told of them must not take them for answered.
+   * The ranges of earlier entries not known answered, or `undefined` when none
+   * are. A successor told of them must not take them for answered.
    */
-  get undecided(): [number, number] | undefined {
-    const from = answeredPrefix(this.#known) + 1;
-    return from > this.#lastEarlierIndex ? undefined : [from, this.#lastEarlierIndex];
+  get undecided(): readonly IndexRange[] | undefined {
+    const { commitIndex, undecided = [] } = this.#known;
+    const notKnown = [...undecided, [commitIndex + 1, this.#lastEarlierIndex] as const];
+    return answeredReport(this.#lastEarlierIndex, notKnown).undecided;
   }
 
   /**

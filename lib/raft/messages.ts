@@ -41,6 +41,9 @@ export interface Entry {
   command?: Command;
 }
 
+/** A run of log indexes, `first` through `last`. */
+export type IndexRange = readonly [first: number, last: number];
+
 /** RequestVote (§5.2) and its pre-vote twin (thesis §9.6), which changes no state. */
 export interface VoteRequest extends Envelope {
   type: "request_vote" | "pre_vote";
@@ -73,11 +76,11 @@ export interface VoteReply extends Envelope {
    */
   commitIndex: number;
   /**
-   * The first and last index of the entries below `commitIndex` a leader told
-   * it had not decided whether to answer (see
-   * {@linkcode AppendEntries.undecided}). Absent: none.
+   * The ranges of entries below `commitIndex` a leader told it had not
+   * decided whether to answer (see {@linkcode AppendEntries.undecided}).
+   * Absent: none.
    */
-  undecided?: readonly [number, number];
+  undecided?: readonly IndexRange[];
 }
 
 /** AppendEntries (§5.3); with no entries it is a heartbeat. */
@@ -89,12 +92,13 @@ export interface AppendEntries extends Envelope {
   entries: Entry[];
   leaderCommit: number;
   /**
-   * The first and last index of the earlier terms' entries a new leader has
-   * not decided whether to answer yet: it commits them, but until it has heard
-   * what its followers know of an earlier leader's answers, a successor must
-   * not take them for answered. Absent: every committed entry was answered.
+   * The ranges of earlier terms' entries a new leader has not decided whether
+   * to answer yet, in ascending order, each a gap apart: it commits them, but
+   * until it has heard what its followers know of an earlier leader's
+   * answers, a successor must not take them for answered. Absent: every
+   * committed entry was answered.
    */
-  undecided?: readonly [number, number];
+  undecided?: readonly IndexRange[];
   /** The leader's clock when sent, echoed in the reply to time the lease. */
   sentAt: number;
   /**
@@ -135,7 +139,7 @@ export interface AppendEntriesReply extends Envelope {
    */
   commitIndex: number;
   /** As {@linkcode VoteReply.undecided}. */
-  undecided?: readonly [number, number];
+  undecided?: readonly IndexRange[];
   /** {@linkcode AppendEntries.sentAt} echoed back. */
   sentAt: number;
   /** Whether this is the second copy asked for by {@linkcode AppendEntries.replyTwice}. */

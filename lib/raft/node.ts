@@ -6,7 +6,12 @@
  */
 
 import { peerMessageProblem } from "./_validate.ts";
-import { type AnsweredReport, mergeAnswered, NOTHING_ANSWERED } from "./answered.ts";
+import {
+  type AnsweredReport,
+  answeredReport,
+  mergeAnswered,
+  NOTHING_ANSWERED,
+} from "./answered.ts";
 import { EarlierAnswers } from "./earlier_answers.ts";
 import { RaftLog } from "./log.ts";
 import {
@@ -60,14 +65,6 @@ const MAX_BROADCAST_BACKLOG = 8;
  * socket overflowed (issue 11). The next batch goes as an acknowledgement frees a slot.
  */
 const MAX_CATCH_UPS_IN_FLIGHT = 4;
-
-/** What a message tells of the entries answered: a commit index, and maybe an undecided range. */
-function answeredOf(
-  commitIndex: number,
-  undecided: readonly [number, number] | undefined,
-): AnsweredReport {
-  return undecided === undefined ? { commitIndex } : { commitIndex, undecided };
-}
 
 /** One follower in a round of AppendEntries, and where its entries start. */
 interface RoundTarget {
@@ -682,7 +679,7 @@ export class RaftNode {
       // A refusal carries the voter's own term, a grant the term asked about.
       this.#voteAnswered.add(message.src);
       if (!message.granted || message.term !== this.#currentTerm + 1) return;
-      this.#votes.set(message.src, answeredOf(message.commitIndex, message.undecided));
+      this.#votes.set(message.src, answeredReport(message.commitIndex, message.undecided));
       if (this.#hasVoteQuorum()) this.#becomeCandidate(now);
     }
   }
@@ -694,7 +691,7 @@ export class RaftNode {
     } else if (message.type === "request_vote_reply") {
       this.#voteAnswered.add(message.src);
       if (!message.granted) return;
-      this.#votes.set(message.src, answeredOf(message.commitIndex, message.undecided));
+      this.#votes.set(message.src, answeredReport(message.commitIndex, message.undecided));
       this.#voterLogEnds.set(message.src, [message.lastLogIndex, message.lastLogTerm]);
       if (this.#hasVoteQuorum()) this.#becomeLeader(now);
     }
@@ -728,7 +725,7 @@ export class RaftNode {
     // §5.3: commitIndex = min(leaderCommit, index of last new entry).
     const commitIndex = Math.min(message.leaderCommit, lastNewIndex);
     this.#log.commitTo(commitIndex);
-    this.#answered = mergeAnswered(this.#answered, answeredOf(commitIndex, message.undecided));
+    this.#answered = mergeAnswered(this.#answered, answeredReport(commitIndex, message.undecided));
     const quiet = message.repliers !== undefined && !message.repliers.includes(this.id);
     if (!quiet) this.#sendAppendReply(message, { matchIndex: lastNewIndex });
   }
@@ -765,7 +762,7 @@ export class RaftNode {
     const lost = message.secondCopy === true ? undefined : progress.settleAnswer(message.sentAt);
     if (lost !== undefined) this.#pacing.answerSettled(lost);
     if (this.electionCommitOpen) {
-      this.#earlier.hear(message.src, answeredOf(message.commitIndex, message.undecided), now);
+      this.#earlier.hear(message.src, answeredReport(message.commitIndex, message.undecided), now);
     }
     this.#pacing.sampleRoundTrip(message.sentAt, now);
     if (message.success) {
@@ -879,10 +876,8 @@ export class RaftNode {
    * whether to answer. A successor must not take those for answered.
    */
   #toldAnswered(): AnsweredReport {
-    return answeredOf(
-      this.#log.commitIndex,
-      this.electionCommitOpen ? this.#earlier.undecided : undefined,
-    );
+    const undecided = this.electionCommitOpen ? this.#earlier.undecided : undefined;
+    return answeredReport(this.#log.commitIndex, undecided);
   }
 
   /**

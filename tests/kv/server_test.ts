@@ -468,7 +468,7 @@ Deno.test("a leader that lost its role before deciding an earlier term's put ans
   assert.ok(appends.length > 0);
   for (const append of appends) {
     assert.ok(append.type === "append_entries" && append.leaderCommit === 2);
-    assert.deepEqual(append.undecided, [1, 1], "the commit index, and entry 1 undecided");
+    assert.deepEqual(append.undecided, [[1, 1]], "the commit index, and entry 1 undecided");
   }
   // A higher term ends this leadership before the election's commit closed.
   replies.push(...repliesIn(answer("0003", 3, 0, at + 3)));
@@ -489,7 +489,11 @@ Deno.test("a new leader answers an undecided put it applied last as a follower",
   const node = makeReplica();
   const put: PutCommand = { key: "k", value: "v", client: "0100", MID: "p" };
   const entries = [{ term: 1, command: put }];
-  deliver(node, appendEntries("0001", { term: 2, entries, leaderCommit: 2, undecided: [1, 1] }), 0);
+  deliver(
+    node,
+    appendEntries("0001", { term: 2, entries, leaderCommit: 2, undecided: [[1, 1]] }),
+    0,
+  );
   assert.equal(node.lastApplied, 1);
   const at = campaign(node, 2_000);
   node.ready();

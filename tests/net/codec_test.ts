@@ -362,14 +362,24 @@ Deno.test("decodeDatagram keeps the optional peer fields when valid and refuses 
   const append = SAMPLES.find((sample) => sample.type === "append_entries") as AppendEntries;
   const reply = SAMPLES.find((sample) => sample.type === "append_entries_reply") as PeerMessage;
   const vote = SAMPLES.find((sample) => sample.type === "request_vote_reply") as PeerMessage;
-  const notRanges = [null, [0, 1], [5, 3], [1], [1, 2, 3], ["1", 2], [1.5, 2], [-1, 2], {}];
+  const nineRanges = Array.from({ length: 9 }, (_, i) => [2 * i + 1, 2 * i + 1]);
+  const notRanges = [
+    ...[null, [0, 1], [5, 3], [1], [1, 2, 3], ["1", 2], [1.5, 2], [-1, 2], {}].map((r) => [r]),
+    null,
+    {},
+    [],
+    [3, 5],
+    [[1, 2], [3, 4]],
+    [[4, 5], [1, 2]],
+    nineRanges,
+  ];
   const optional: readonly [PeerMessage, string, unknown, readonly unknown[]][] = [
     [append, "repliers", ["0001", "0002"], [null, "0001", ["1"], [1]]],
     [append, "replyTwice", true, [null, 1, "true", []]],
     [reply, "secondCopy", true, [null, 0, "yes", {}]],
-    [append, "undecided", [3, 5], notRanges],
-    [reply, "undecided", [4, 4], notRanges],
-    [vote, "undecided", [1, 2], notRanges],
+    [append, "undecided", [[3, 5]], notRanges],
+    [reply, "undecided", [[4, 4], [6, 9]], notRanges],
+    [vote, "undecided", [[1, 2]], notRanges],
   ];
   for (const [sample, field, valid, wrongValues] of optional) {
     const withField = { ...sample, [field]: valid };

@@ -34,10 +34,10 @@ Deno.test("a leader whose voters knew every earlier entry answered, or with no f
 
 Deno.test("an undecided range a follower was told stays undecided", () => {
   const earlier = electedAt0({ answered: { commitIndex: 2 } });
-  assert.deepEqual(earlier.undecided, [3, 5]);
-  earlier.hear("0001", { commitIndex: 5, undecided: [4, 5] }, 1);
-  assert.deepEqual(earlier.known, { commitIndex: 5, undecided: [4, 5] });
-  assert.deepEqual(earlier.undecided, [4, 5]);
+  assert.deepEqual(earlier.undecided, [[3, 5]]);
+  earlier.hear("0001", { commitIndex: 5, undecided: [[4, 5]] }, 1);
+  assert.deepEqual(earlier.known, { commitIndex: 5, undecided: [[4, 5]] });
+  assert.deepEqual(earlier.undecided, [[4, 5]]);
   assert.equal(earlier.listening, true);
 });
 
@@ -49,7 +49,7 @@ Deno.test("every follower heard closes the listening at once, before the retrans
   assert.equal(earlier.listening, true, "a follower heard twice counts once");
   earlier.hear("0004", { commitIndex: 4 }, 3);
   assert.equal(earlier.listening, false);
-  assert.deepEqual(earlier.undecided, [5, 5]);
+  assert.deepEqual(earlier.undecided, [[5, 5]]);
 });
 
 Deno.test("one silent follower is judged gone a retransmit interval after the election", () => {
@@ -79,7 +79,7 @@ Deno.test("with two silent, a leader listens until a third answers, or at most t
   assert.equal(neverHealed.listening, true);
   neverHealed.tick(LONGEST_WAIT_MS);
   assert.equal(neverHealed.listening, false);
-  assert.deepEqual(neverHealed.undecided, [5, 5]);
+  assert.deepEqual(neverHealed.undecided, [[5, 5]]);
 });
 
 Deno.test("with two silent but no command undecided, nothing is worth the longer wait", () => {

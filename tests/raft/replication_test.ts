@@ -18,6 +18,7 @@ import type {
   AppendEntries,
   AppendEntriesReply,
   Entry,
+  Id,
   PeerMessage,
 } from "../../lib/raft/messages.ts";
 import type { OutboundMessage } from "../../lib/kv/messages.ts";
@@ -1394,4 +1395,55 @@ Deno.test("round trips longer than retransmitMs do not cut off a leader with a r
   assert.deepEqual(node.ready().readStates, [], "the lease ran out 50 ms after the answers");
   assert.equal(node.isCutOff(at + 180), false);
   assert.equal(node.isCutOff(at + 380), true);
+});
+
+/**
+ * Reports of answered entries stay exact through three leaders (found by a
+ * review): the second leader answers its own put while an earlier put is
+ * undecided and dies with a third put uncommitted; the third holds the
+ * earlier put and the third put undecided with the second's answered one
+ * between them, and loses its role before deciding. Its report once spanned
+ * all three with one range, so the fourth leader answered the second's put
+ * again.
+ */
+Deno.test("a put answered between two undecided ones is not answered again two leaders later", () => {
+  const net = new Network({ seed: 1 });
+  const first = net.elect();
+  // Put A reaches the followers; their acknowledgements do not: it never commits under `first`.
+  net.filter = (message, to) => !(message.type === "append_entries_reply" && to === first.id);
+  net.request(first.id, { type: "put", MID: "A", key: "kA", value: "vA" });
+  net.runFor(5);
+  net.filter = undefined;
+  net.isolate(first.id);
+  const newLeader = (after: ServedReplica, excluded: Id[]) => {
+    const leader = net.leader();
+    const isNew = leader !== undefined && !excluded.includes(leader.id) &&
+      leader.currentTerm > after.currentTerm;
+    return isNew ? leader : undefined;
+  };
+  assert.ok(net.runUntil(() => newLeader(first, [first.id]) !== undefined, 10_000));
+  const second = newLeader(first, [first.id]) as ServedReplica;
+  net.request(second.id, { type: "put", MID: "B", key: "kB", value: "vB" });
+  assert.ok(net.runUntil(() => net.repliesTo("B").length > 0, 1_000));
+  assert.ok(second.server.core.electionCommitOpen, "A is still undecided when B is answered");
+  // Put C goes out, its acknowledgements are lost, and `second` dies.
+  net.filter = (message, to) => !(message.type === "append_entries_reply" && to === second.id);
+  net.request(second.id, { type: "put", MID: "C", key: "kC", value: "vC" });
+  net.runFor(5);
+  net.filter = undefined;
+  net.kill(second.id);
+  const gone = [first.id, second.id];
+  assert.ok(net.runUntil(() => newLeader(second, gone) !== undefined, 10_000));
+  const third = newLeader(second, gone) as ServedReplica;
+  assert.ok(net.runUntil(() => third.commitIndex === third.lastIndex, 1_000));
+  net.runFor(300);
+  assert.ok(third.server.core.electionCommitOpen, "two followers are silent: it listens on");
+  // `third` is cut off undecided; `first` comes back, and a fourth leader decides.
+  net.heal();
+  net.isolate(third.id);
+  assert.ok(net.runUntil(() => newLeader(third, [third.id]) !== undefined, 10_000));
+  net.runFor(3_000);
+  for (const mid of ["A", "B", "C"]) {
+    assert.equal(net.repliesTo(mid).length, 1, `${mid} answered once`);
+  }
 });

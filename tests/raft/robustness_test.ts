@@ -38,8 +38,10 @@ const bogusForFollower: [string, PeerMessage][] = [
   ],
   ["a non-finite sentAt", appendEntries("0001", { term: 2, sentAt: Infinity })],
   ["a null entry", appendEntries("0001", { term: 2, entries: [null as unknown as { term: 1 }] })],
-  ["an undecided range in reverse", appendEntries("0001", { term: 2, undecided: [2, 1] })],
-  ["an undecided range from 0", appendEntries("0001", { term: 2, undecided: [0, 1] })],
+  ["an undecided range in reverse", appendEntries("0001", { term: 2, undecided: [[2, 1]] })],
+  ["an undecided range from 0", appendEntries("0001", { term: 2, undecided: [[0, 1]] })],
+  ["undecided ranges that touch", appendEntries("0001", { term: 2, undecided: [[1, 2], [3, 4]] })],
+  ["an empty undecided list", appendEntries("0001", { term: 2, undecided: [] })],
   ["a vote with lastLogTerm above its term", {
     ...vote,
     src: "0002",
