@@ -282,29 +282,13 @@ function decodeAppendEntriesReply(fields: Fields, envelope: Envelope): AppendEnt
   };
 }
 
-/**
- * The optional `undecided` ranges: pairs of log indexes, as an
- * {@linkcode undecidedProblem} accepts them.
- */
+/** The optional `undecided` ranges, as {@linkcode undecidedProblem} accepts them. */
 function readUndecided(fields: Fields): { undecided?: IndexRange[] } {
   const value = fields.undecided;
   if (value === undefined) return {};
-  if (!Array.isArray(value)) {
-    throw new MalformedError(`undecided is ${describe(value)}: not a list of ranges`);
-  }
-  const undecided = value.map((range, i): IndexRange => {
-    const pair = Array.isArray(range) && range.length === 2 ? range : [];
-    const [first, last] = pair.map((index, j) =>
-      readCount({ index }, "index", `undecided[${i}][${j}]`)
-    );
-    if (first === undefined || last === undefined) {
-      throw new MalformedError(`undecided[${i}] is ${describe(range)}: not two indexes`);
-    }
-    return [first, last];
-  });
-  const problem = undecidedProblem(undecided);
+  const problem = undecidedProblem(value);
   if (problem !== undefined) throw new MalformedError(problem);
-  return { undecided };
+  return { undecided: value as IndexRange[] };
 }
 
 function readEntries(fields: Fields, name: string): Entry[] {

@@ -36,9 +36,9 @@ export const NOTHING_ANSWERED: AnsweredReport = { commitIndex: 0 };
 
 /**
  * The report of a commit index and the ranges of entries below it not known
- * answered (none when absent), given in ascending order: cut to 1 through `commitIndex` (an
- * entry above it is not claimed anyway), overlapping or adjacent ranges
- * joined. Past {@linkcode MAX_UNDECIDED_RANGES} the last ranges are joined
+ * answered (none when absent), in any order: sorted, cut to 1 through
+ * `commitIndex` (an entry above it is not claimed anyway), overlapping or
+ * adjacent ranges joined. Past {@linkcode MAX_UNDECIDED_RANGES} the last ranges are joined
  * into one with the entries between them, which are then taken for
  * undecided: at worst a put is answered twice, never left unanswered.
  *
@@ -47,7 +47,7 @@ export const NOTHING_ANSWERED: AnsweredReport = { commitIndex: 0 };
  * import assert from "node:assert/strict";
  * import { answeredReport } from "./answered.ts";
  *
- * assert.deepEqual(answeredReport(9, [[2, 3], [4, 4], [8, 12]]), {
+ * assert.deepEqual(answeredReport(9, [[8, 12], [2, 3], [4, 4]]), {
  *   commitIndex: 9,
  *   undecided: [[2, 4], [8, 9]],
  * });
@@ -59,7 +59,7 @@ export function answeredReport(
   undecided: readonly IndexRange[] = [],
 ): AnsweredReport {
   const joined: [number, number][] = [];
-  for (const [first, last] of undecided) {
+  for (const [first, last] of [...undecided].sort(([a], [b]) => a - b)) {
     const [from, to] = [Math.max(first, 1), Math.min(last, commitIndex)];
     if (from > to) continue;
     const previous = joined.at(-1);
@@ -75,9 +75,9 @@ export function answeredReport(
 
 /**
  * Why a message's `undecided` field is not one an {@linkcode answeredReport}
- * gives, if it is not: absent, or one to {@linkcode MAX_UNDECIDED_RANGES}
- * ranges of indexes from 1, each in order, ascending, each a gap apart from
- * the next.
+ * gives, if it is not: absent, or a list of one to
+ * {@linkcode MAX_UNDECIDED_RANGES} pairs of indexes from 1, each pair in
+ * order, ascending, each a gap apart from the next. Any value may be checked.
  *
  * @example
  * ```ts
@@ -87,17 +87,25 @@ export function answeredReport(
  * assert.equal(undecidedProblem([[2, 3], [5, 5]]), undefined);
  * assert.equal(undecidedProblem(undefined), undefined);
  * assert.equal(typeof undecidedProblem([[2, 3], [4, 5]]), "string");
+ * assert.equal(typeof undecidedProblem([2, 5]), "string");
  * ```
  */
-export function undecidedProblem(undecided: readonly IndexRange[] | undefined): string | undefined {
+export function undecidedProblem(undecided: unknown): string | undefined {
   if (undecided === undefined) return undefined;
-  if (undecided.length === 0 || undecided.length > MAX_UNDECIDED_RANGES) {
-    return `undecided holds ${undecided.length} ranges: not 1 to ${MAX_UNDECIDED_RANGES}`;
+  if (!Array.isArray(undecided) || undecided.length === 0) {
+    return "undecided is not a list of ranges";
+  }
+  if (undecided.length > MAX_UNDECIDED_RANGES) {
+    return `undecided holds ${undecided.length} ranges: more than ${MAX_UNDECIDED_RANGES}`;
   }
   let afterLast = 1;
-  for (const [first, last] of undecided) {
-    if (![first, last].every(Number.isSafeInteger) || first < afterLast || first > last) {
-      return "undecided is not ranges of indexes from 1, in order, each a gap apart";
+  for (const range of undecided) {
+    const [first, last] = Array.isArray(range) && range.length === 2 ? range : [];
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) {
+      return "undecided holds something other than pairs of indexes";
+    }
+    if (first < afterLast || first > last) {
+      return "undecided is not ranges from 1, in order, each a gap apart";
     }
     afterLast = last + 2;
   }

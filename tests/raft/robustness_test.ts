@@ -42,6 +42,10 @@ const bogusForFollower: [string, PeerMessage][] = [
   ["an undecided range from 0", appendEntries("0001", { term: 2, undecided: [[0, 1]] })],
   ["undecided ranges that touch", appendEntries("0001", { term: 2, undecided: [[1, 2], [3, 4]] })],
   ["an empty undecided list", appendEntries("0001", { term: 2, undecided: [] })],
+  [
+    "an undecided pair not in a list",
+    appendEntries("0001", { term: 2, undecided: [2, 5] as unknown as [number, number][] }),
+  ],
   ["a vote with lastLogTerm above its term", {
     ...vote,
     src: "0002",
