@@ -38,9 +38,10 @@ export const NOTHING_ANSWERED: AnsweredReport = { commitIndex: 0 };
  * The report of a commit index and the ranges of entries below it not known
  * answered (none when absent), in any order: sorted, cut to 1 through
  * `commitIndex` (an entry above it is not claimed anyway), overlapping or
- * adjacent ranges joined. Past {@linkcode MAX_UNDECIDED_RANGES} the last ranges are joined
- * into one with the entries between them, which are then taken for
- * undecided: at worst a put is answered twice, never left unanswered.
+ * adjacent ranges joined. Past {@linkcode MAX_UNDECIDED_RANGES} the last
+ * ranges are joined into one with the entries between them, which are then
+ * taken for undecided: at worst a put is answered twice, never left
+ * unanswered.
  *
  * @example
  * ```ts
@@ -58,6 +59,8 @@ export function answeredReport(
   commitIndex: number,
   undecided: readonly IndexRange[] = [],
 ): AnsweredReport {
+  // Nearly every message carries none: no copy, no sort for those.
+  if (undecided.length === 0) return { commitIndex };
   const joined: [number, number][] = [];
   for (const [first, last] of [...undecided].sort(([a], [b]) => a - b)) {
     const [from, to] = [Math.max(first, 1), Math.min(last, commitIndex)];
